@@ -1,0 +1,1 @@
+"""Producers: replay files and HTTP APIs as Avro events on Kafka."""

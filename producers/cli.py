@@ -1,0 +1,158 @@
+"""``producers``: replay the configured sources as Avro events on Kafka."""
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from producers.publisher import DeliveryError, Publisher, ensure_topics
+from producers.rejects import RejectThresholdExceeded
+from producers.replay import ReplaySummary, SourceReplay
+from producers.sources import SourceReadError
+from streammart.pipeline import DEFAULT_CONFIG, PipelineConfigError, SourceConfig, load_pipeline
+from streammart.settings import PROJECT_ROOT, get_settings, kafka_client_config
+
+console = Console(stderr=True)
+
+
+def _load(config_path: Path):
+    try:
+        return load_pipeline(config_path)
+    except PipelineConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _select(pipeline, names: tuple[str, ...]) -> list[SourceConfig]:
+    if not names:
+        return list(pipeline.sources)
+    try:
+        return [pipeline.source(n) for n in names]
+    except PipelineConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _summary_table(summaries: list[ReplaySummary]) -> Table:
+    table = Table(title="replay summary")
+    for column in ("source", "topic", "read", "produced", "rejected", "elapsed s", "events/s"):
+        table.add_column(column, justify="left" if column in ("source", "topic") else "right")
+    for s in summaries:
+        table.add_row(s.source, s.topic, str(s.read), str(s.produced), str(s.rejected),
+                      f"{s.elapsed:.2f}", f"{s.rate:,.0f}")
+    return table
+
+
+def _report_rejects(summary: ReplaySummary) -> None:
+    if not summary.rejected:
+        return
+    console.print(f"[yellow]{summary.source}: {summary.rejected} rejected[/] (all in {summary.rejects_file})")
+    for reject in summary.first_rejects:
+        console.print(f"  {reject}")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "config_path", type=click.Path(path_type=Path), default=DEFAULT_CONFIG,
+              show_default=True, help="pipeline config naming the sources")
+@click.option("-v", "--verbose", is_flag=True, help="debug logging")
+@click.pass_context
+def main(ctx: click.Context, config_path: Path, verbose: bool) -> None:
+    """Replay CSV files and paginated HTTP APIs as Avro events on Kafka.
+
+    Each source in the pipeline config goes to the topic <domain>.<entity>.v<N>,
+    keyed by its natural key. Bad records are reported as `file:line: field: reason`
+    and written to a rejects file; the good records are still produced.
+    """
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    ctx.obj = config_path
+
+
+@main.command("list")
+@click.pass_obj
+def list_sources(config_path: Path) -> None:
+    """Show the configured sources, their topics and raw tables."""
+    table = Table()
+    for column in ("source", "format", "location", "topic", "raw table", "key"):
+        table.add_column(column)
+    for s in _load(config_path).sources:
+        table.add_row(s.name, s.format, s.location, s.topic, f"raw.{s.raw_table}", ", ".join(s.key))
+    Console().print(table)
+
+
+@main.command()
+@click.argument("sources", nargs=-1)
+@click.option("--rate", type=click.FloatRange(min=0), default=0,
+              help="replay pace in events per second per source (0: as fast as possible)")
+@click.option("--max-rejects", type=click.IntRange(min=0), default=None,
+              help="stop with an error once a source has more rejects than this")
+@click.option("--rejects-dir", type=click.Path(path_type=Path, file_okay=False),
+              default=PROJECT_ROOT / "rejects", show_default=True, help="where <source>.rejects.txt files go")
+@click.option("--progress/--no-progress", default=None, help="progress bar (default: when on a terminal)")
+@click.pass_obj
+def run(config_path: Path, sources: tuple[str, ...], rate: float, max_rejects: int | None,
+        rejects_dir: Path, progress: bool | None) -> None:
+    """Replay SOURCES (default: all configured sources) into Kafka."""
+    pipeline = _load(config_path)
+    selected = _select(pipeline, sources)
+    client_config = kafka_client_config()
+    try:
+        ensure_topics(client_config, [s.topic for s in selected], get_settings().kafka_partitions)
+    except Exception as exc:  # confluent raises KafkaException with a KafkaError inside
+        raise click.ClickException(f"cannot reach Kafka at {client_config['bootstrap.servers']}: {exc}") from None
+    publisher = Publisher(client_config)
+    summaries: list[ReplaySummary] = []
+    show = console.is_terminal if progress is None else progress
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    exit_code = 0
+    try:
+        with Progress(*columns, console=console, disable=not show) as bar:
+            for config in selected:
+                replay = SourceReplay(config, publisher, rejects_dir, max_rejects=max_rejects, rate=rate)
+                task = bar.add_task(config.name, total=replay.total_hint())
+                summaries.append(replay.run(lambda: bar.advance(task)))
+    except (SourceReadError, RejectThresholdExceeded, DeliveryError) as exc:
+        console.print(f"[red]error:[/] {exc}")
+        exit_code = 1
+    except KeyboardInterrupt:
+        console.print("[yellow]interrupted: flushed what was produced so far[/]")
+        exit_code = 130
+    for summary in summaries:
+        _report_rejects(summary)
+    if summaries:
+        Console().print(_summary_table(summaries))
+    sys.exit(exit_code)
+
+
+@main.command()
+@click.argument("domain", type=click.Choice(["retail"]))
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="output folder (default: data/<domain>)")
+@click.option("--scale", type=click.IntRange(min=1), default=1, show_default=True,
+              help="multiply the number of records")
+@click.option("--seed", type=int, default=7, show_default=True)
+def sample(domain: str, out: Path | None, scale: int, seed: int) -> None:
+    """Generate DOMAIN's sample data (deterministic for a seed), dirt included."""
+    from producers.samples import retail
+
+    out = out or PROJECT_ROOT / "data" / domain
+    for path, count in retail.write_sample(out, scale=scale, seed=seed).items():
+        console.print(f"wrote {count:>6} records to {path}")
+
+
+@main.command("demo-api")
+@click.option("--port", type=int, default=None, help="default: STREAMMART_DEMO_API_PORT (18081)")
+@click.option("--data", "data_dir", type=click.Path(path_type=Path, file_okay=False),
+              default=PROJECT_ROOT / "data" / "retail", show_default=True)
+def demo_api(port: int | None, data_dir: Path) -> None:
+    """Serve the sample customers as a paginated JSON API on 127.0.0.1."""
+    from producers.demo_api import serve
+
+    serve(data_dir, port or get_settings().demo_api_port)
+
+
+if __name__ == "__main__":
+    main()

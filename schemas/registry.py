@@ -1,0 +1,95 @@
+"""Load the ``.avsc`` contracts and look them up by name or fingerprint."""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from fastavro import parse_schema
+from fastavro.schema import fingerprint, to_parsing_canonical_form
+
+SCHEMA_DIR = Path(__file__).resolve().parent
+_NAME = re.compile(r"^(?P<domain>[a-z][a-z0-9_]*)\.(?P<entity>[a-z][a-z0-9_]*)\.v(?P<major>[0-9]+)$")
+
+
+class SchemaError(ValueError):
+    """A schema file is missing, unreadable or not valid Avro."""
+
+
+@dataclass(frozen=True)
+class Schema:
+    """One parsed contract, named ``<domain>.<entity>.v<major>`` after its file."""
+
+    name: str
+    domain: str
+    entity: str
+    major: int
+    definition: dict[str, Any] = field(repr=False)
+    parsed: dict[str, Any] = field(repr=False)
+    fingerprint: bytes
+
+    @property
+    def fields(self) -> list[dict[str, Any]]:
+        return self.definition["fields"]
+
+    @property
+    def field_names(self) -> list[str]:
+        return [f["name"] for f in self.fields]
+
+    @property
+    def fingerprint_hex(self) -> str:
+        return self.fingerprint.hex()
+
+
+def parse_schema_file(path: Path) -> Schema:
+    """Parse one ``.avsc``; the file name carries domain, entity and major version."""
+    match = _NAME.match(path.name.removesuffix(".avsc"))
+    if not match:
+        raise SchemaError(f"{path}: schema files are named <domain>.<entity>.v<N>.avsc")
+    try:
+        definition = json.loads(path.read_text(encoding="utf-8"))
+        parsed = parse_schema(definition)
+    except (OSError, json.JSONDecodeError, Exception) as exc:  # fastavro raises several types
+        raise SchemaError(f"{path}: {exc}") from exc
+    if definition.get("type") != "record":
+        raise SchemaError(f"{path}: the top-level type must be a record")
+    canonical = to_parsing_canonical_form(parsed)
+    return Schema(
+        name=match.group(0),
+        domain=match["domain"],
+        entity=match["entity"],
+        major=int(match["major"]),
+        definition=definition,
+        parsed=parsed,
+        fingerprint=bytes.fromhex(fingerprint(canonical, "CRC-64-AVRO")),
+    )
+
+
+class SchemaRegistry:
+    """Every contract in a folder, by name and by 8-byte CRC-64-AVRO fingerprint."""
+
+    def __init__(self, schemas: list[Schema]):
+        self._by_name = {s.name: s for s in schemas}
+        self._by_fingerprint = {s.fingerprint: s for s in schemas}
+
+    def get(self, name: str) -> Schema:
+        try:
+            return self._by_name[name]
+        except KeyError:
+            known = ", ".join(sorted(self._by_name)) or "none"
+            raise SchemaError(f"no schema named {name!r} (known: {known})") from None
+
+    def by_fingerprint(self, fp: bytes) -> Schema | None:
+        return self._by_fingerprint.get(fp)
+
+    def __iter__(self):
+        return iter(self._by_name.values())
+
+
+@lru_cache(maxsize=4)
+def load_registry(directory: Path = SCHEMA_DIR) -> SchemaRegistry:
+    """All ``*.avsc`` files of ``directory`` (cached: schemas do not change at run time)."""
+    return SchemaRegistry([parse_schema_file(p) for p in sorted(Path(directory).glob("*.avsc"))])

@@ -1,0 +1,1 @@
+"""Stream processors: land Kafka events in Postgres raw tables, exactly once."""

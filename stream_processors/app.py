@@ -1,0 +1,223 @@
+"""The Faust app: one landing agent per configured topic.
+
+Each agent takes up to ``batch_size`` events (or what arrived within
+``batch_seconds``), decodes them and lands them in one Postgres transaction.
+Faust acknowledges the events only after that, so Kafka offsets are committed
+only for landed data; anything redelivered is skipped by the raw table's
+uniqueness on (topic, partition, offset).
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+
+import faust
+from faust.types import TP
+import psycopg
+from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
+
+from schemas.registry import SchemaRegistry, load_registry
+from stream_processors.dead_letters import dlq_headers, dlq_topic
+from stream_processors.decoding import DeadLetter, LandingTarget, decode_row
+from stream_processors.landing import Batch, LandResult, committed_offsets, land_batch
+from stream_processors.positions import postgres_positioned_consumer
+from stream_processors.raw_tables import RawTable
+from streammart.pipeline import PipelineConfig
+from streammart.settings import Settings
+
+log = logging.getLogger("stream_processors")
+APP_ID = "streammart-landing"
+
+
+@dataclass
+class ProcessorOptions:
+    batch_size: int = 2000
+    batch_seconds: float = 0.5
+    app_id: str = APP_ID
+
+
+@dataclass
+class LandingStats:
+    landed: int = 0
+    duplicates: int = 0
+    dead_letters: int = 0
+    batches: int = 0
+    started: float = field(default_factory=time.monotonic)
+
+    def add(self, result: LandResult) -> None:
+        self.landed += result.landed
+        self.duplicates += result.duplicates
+        self.dead_letters += result.dead_letters
+        self.batches += 1
+
+
+def landing_targets(pipeline: PipelineConfig) -> dict[str, LandingTarget]:
+    return {
+        topic: LandingTarget(topic, RawTable.for_schema(source.raw_table, source.schema), source.domain,
+                             source.entity, source.event_time)
+        for topic, source in pipeline.topics().items()
+    }
+
+
+class LandingAgent:
+    """Consumes one topic; owns one Postgres connection, reopened after failures."""
+
+    def __init__(self, app: faust.App, target: LandingTarget, registry: SchemaRegistry, conninfo: str,
+                 options: ProcessorOptions, stats: LandingStats):
+        self.app = app
+        self.target = target
+        self.registry = registry
+        self.conninfo = conninfo
+        self.options = options
+        self.stats = stats
+        self.dlq = app.topic(dlq_topic(target.topic), key_serializer="raw", value_serializer="raw")
+        self._conn: psycopg.AsyncConnection | None = None
+        self.next_offsets: dict[TP, int] = {}
+        self.rewound: dict[TP, int] = {}
+
+    async def _next_offset(self, tp: TP) -> int:
+        if tp not in self.next_offsets:
+            known = await committed_offsets(await self._connection(), [self.target.topic])
+            for (topic, partition), offset in known.items():
+                self.next_offsets.setdefault(TP(topic, partition), offset)
+            self.next_offsets.setdefault(tp, 0)
+        return self.next_offsets[tp]
+
+    def forget_offsets(self) -> None:
+        """After a rebalance another worker may have landed more: ask Postgres again."""
+        self.next_offsets.clear()
+        self.rewound.clear()
+
+    async def _admit(self, message) -> bool:
+        """True for the next offset Postgres expects; rewinds the partition on a gap.
+
+        Offsets below it are already landed (skipped). An offset above it means
+        Kafka's committed position ran ahead of what landed (a crash after Faust
+        acknowledged a take): the partition is sought back to Postgres's offset.
+        Should the same gap come back right after a rewind, the broker no longer
+        has those offsets (retention), and the gap is logged and accepted.
+        """
+        tp = TP(message.topic, message.partition)
+        expected = await self._next_offset(tp)
+        if message.offset < expected:
+            return False
+        if message.offset > expected and self.rewound.get(tp) != expected:
+            log.warning("%s: offset %d arrived but Postgres has landed up to %d: rewinding", tp, message.offset,
+                        expected)
+            self.rewound[tp] = expected
+            await self.app.consumer.seek(tp, expected)
+            return False
+        if message.offset > expected:
+            log.error("%s: offsets %d..%d are no longer in Kafka: they were never landed", tp, expected,
+                      message.offset - 1)
+        self.next_offsets[tp] = message.offset + 1
+        return True
+
+    async def decode(self, events) -> Batch:
+        batch = Batch()
+        rewinding: set[TP] = set()
+        for event in events:
+            message = event.message
+            tp = TP(message.topic, message.partition)
+            if tp in rewinding or not await self._admit(message):
+                if tp not in rewinding and message.offset > self.next_offsets[tp]:
+                    rewinding.add(tp)
+                continue
+            batch.track(message.topic, message.partition, message.offset)
+            row = decode_row(message, self.target, self.registry)
+            if isinstance(row, DeadLetter):
+                batch.dead_letters.append(row)
+            else:
+                batch.add_row(self.target.table.name, row, message)
+        return batch
+
+    async def _connection(self) -> psycopg.AsyncConnection:
+        if self._conn is None or self._conn.closed or self._conn.broken:
+            self._conn = await psycopg.AsyncConnection.connect(self.conninfo, autocommit=True)
+        return self._conn
+
+    async def land(self, batch: Batch) -> LandResult:
+        """Land, retrying until Postgres takes the batch.
+
+        Faust acknowledges a take's events even when the agent raises, so giving
+        up here would let Kafka offsets move past data that never landed: the
+        agent waits out Postgres restarts and outages instead, saying so in the log.
+        """
+        tables = {self.target.table.name: self.target.table}
+        async for attempt in AsyncRetrying(retry=retry_if_exception_type(psycopg.Error),
+                                           wait=wait_exponential(multiplier=0.2, max=10)):
+            with attempt:
+                if attempt.retry_state.attempt_number > 1:
+                    log.warning("%s: landing failed (%s), attempt %d", self.target.topic,
+                                attempt.retry_state.outcome.exception(), attempt.retry_state.attempt_number)
+                try:
+                    return await land_batch(await self._connection(), tables, batch)
+                except psycopg.Error:
+                    await self._discard_connection()
+                    raise
+        raise AssertionError("unreachable")
+
+    async def _discard_connection(self) -> None:
+        if self._conn is not None and not self._conn.closed:
+            await self._conn.close()
+        self._conn = None
+
+    async def publish_dead_letters(self, letters: list[DeadLetter]) -> None:
+        for letter in letters:
+            log.warning("dead letter %s[%d]@%d: %s", letter.topic, letter.partition, letter.offset, letter.error)
+            await self.dlq.send(key=letter.key, value=letter.value or b"", headers=dlq_headers(letter))
+
+    async def __call__(self, stream) -> None:
+        async for events in stream.take_events(self.options.batch_size, within=self.options.batch_seconds):
+            batch = await self.decode(events)
+            if not len(batch):
+                continue
+            result = await self.land(batch)
+            await self.publish_dead_letters(batch.dead_letters)
+            self.stats.add(result)
+            log.debug("%s: landed %d, skipped %d already landed, %d dead letters", self.target.topic,
+                      result.landed, result.duplicates, result.dead_letters)
+
+
+def build_app(pipeline: PipelineConfig, settings: Settings, options: ProcessorOptions | None = None) -> faust.App:
+    options = options or ProcessorOptions()
+    app = faust.App(
+        options.app_id,
+        broker=f"kafka://{settings.bootstrap_servers}",
+        store="memory://",
+        web_enabled=False,
+        topic_partitions=settings.kafka_partitions,
+        consumer_auto_offset_reset="earliest",
+        broker_commit_interval=1.0,
+    )
+    registry = load_registry()
+    conninfo = settings.conninfo("ingest")
+    targets = landing_targets(pipeline)
+
+    async def landed_positions(topics: list[str]):
+        async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as conn:
+            return await committed_offsets(conn, topics)
+
+    app.transport.Consumer = postgres_positioned_consumer(landed_positions, targets)
+    stats = LandingStats()
+    agents = []
+    for topic, target in targets.items():
+        channel = app.topic(topic, key_serializer="raw", value_serializer="raw")
+        agent = LandingAgent(app, target, registry, conninfo, options, stats)
+        app.agent(channel, name=f"land_{target.table.name}")(agent.__call__)
+        agents.append(agent)
+
+    @app.on_partitions_assigned.connect
+    async def reload_offsets(app: faust.App, assigned, **_) -> None:
+        for agent in agents:
+            agent.forget_offsets()
+
+    @app.timer(interval=10.0)
+    async def report() -> None:
+        elapsed = time.monotonic() - stats.started
+        log.info("landed %d rows in %d batches (%.0f rows/s since start), %d redelivered skipped, %d dead letters",
+                 stats.landed, stats.batches, stats.landed / elapsed if elapsed else 0, stats.duplicates,
+                 stats.dead_letters)
+
+    return app

@@ -1,0 +1,72 @@
+"""``stream-processors``: run the landing worker, or prepare its tables."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import click
+import psycopg
+
+from stream_processors.app import ProcessorOptions, build_app, landing_targets
+from stream_processors.raw_tables import ensure_raw_tables
+from streammart.pipeline import DEFAULT_CONFIG, PipelineConfigError, load_pipeline
+from streammart.settings import get_settings
+
+log = logging.getLogger("stream_processors")
+
+
+def prepare_tables(config_path: Path) -> list[str]:
+    """Create or evolve every raw table of the pipeline; returns their names."""
+    pipeline = load_pipeline(config_path)
+    tables = [t.table for t in landing_targets(pipeline).values()]
+    with psycopg.connect(get_settings().conninfo("ingest")) as conn:
+        ensure_raw_tables(conn, tables)
+    return [f"raw.{t.name}" for t in tables]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "config_path", type=click.Path(path_type=Path), default=DEFAULT_CONFIG,
+              show_default=True, help="pipeline config naming the sources and topics")
+@click.pass_context
+def main(ctx: click.Context, config_path: Path) -> None:
+    """Land Kafka events in Postgres raw tables, exactly once."""
+    ctx.obj = config_path
+
+
+@main.command("prepare")
+@click.pass_obj
+def prepare(config_path: Path) -> None:
+    """Create the raw tables (or add new contract fields) and exit."""
+    try:
+        for name in prepare_tables(config_path):
+            click.echo(f"ready: {name}")
+    except PipelineConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@main.command()
+@click.option("--batch-size", type=click.IntRange(min=1), default=2000, show_default=True,
+              help="most events landed in one transaction")
+@click.option("--batch-seconds", type=click.FloatRange(min=0.01), default=0.5, show_default=True,
+              help="land what arrived within this long, even if the batch is not full")
+@click.option("-l", "--loglevel", type=click.Choice(["debug", "info", "warning", "error"]), default="info",
+              show_default=True)
+@click.pass_obj
+def worker(config_path: Path, batch_size: int, batch_seconds: float, loglevel: str) -> None:
+    """Run a landing worker; start more for scale-out (same consumer group)."""
+    try:
+        pipeline = load_pipeline(config_path)
+        tables = prepare_tables(config_path)
+    except PipelineConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    except psycopg.OperationalError as exc:
+        raise click.ClickException(f"cannot reach Postgres: {exc}") from None
+    app = build_app(pipeline, get_settings(), ProcessorOptions(batch_size=batch_size, batch_seconds=batch_seconds))
+    log.info("landing %s", ", ".join(tables))
+    from faust.worker import Worker
+
+    Worker(app, loglevel=loglevel).execute_from_commandline()
+
+
+if __name__ == "__main__":
+    main()

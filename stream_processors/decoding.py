@@ -1,0 +1,68 @@
+"""Kafka message → raw-table row, or a dead letter saying why not."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from psycopg.types.json import Jsonb
+
+from schemas.registry import SchemaRegistry
+from schemas.wire import WireFormatError, decode
+from stream_processors.raw_tables import RawTable
+
+
+@dataclass(frozen=True)
+class LandingTarget:
+    """Where one topic's events land and which field carries event time."""
+
+    topic: str
+    table: RawTable
+    domain: str
+    entity: str
+    event_time_field: str | None
+
+
+@dataclass
+class DeadLetter:
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: dict[str, str] = field(default_factory=dict)
+    error: str = ""
+    stage: str = "decode"
+
+
+def header_map(headers: Any) -> dict[str, str]:
+    """Kafka headers (list of pairs or dict, bytes values) as text."""
+    items = headers.items() if isinstance(headers, dict) else (headers or [])
+    return {k: (v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v)) for k, v in items}
+
+
+def _cell(value: Any, is_json: bool) -> Any:
+    return Jsonb(value) if is_json and value is not None else value
+
+
+def decode_row(message: Any, target: LandingTarget, registry: SchemaRegistry) -> tuple | DeadLetter:
+    """One COPY row (table's copy column order) or the reason the message cannot land."""
+    headers = header_map(message.headers)
+    try:
+        schema, record = decode(message.value, registry)
+    except WireFormatError as exc:
+        return DeadLetter(message.topic, message.partition, message.offset, message.key, message.value,
+                          headers, str(exc))
+    if (schema.domain, schema.entity) != (target.domain, target.entity):
+        return DeadLetter(message.topic, message.partition, message.offset, message.key, message.value,
+                          headers, f"schema {schema.name} does not belong to topic {message.topic}")
+    business = [_cell(record.get(c.name), c.is_json) for c in target.table.business]
+    missing = [c.name for c, v in zip(target.table.business, business) if v is None and not c.nullable]
+    if missing:
+        return DeadLetter(message.topic, message.partition, message.offset, message.key, message.value,
+                          headers, f"required fields missing for {target.table.name}: {', '.join(missing)}")
+    event_time = record.get(target.event_time_field) if target.event_time_field else None
+    produced_at = datetime.fromtimestamp(message.timestamp, timezone.utc) if message.timestamp else None
+    key = message.key.decode("utf-8", "replace") if message.key is not None else None
+    return (*business, headers.get("event_id"), message.topic, message.partition, message.offset, key,
+            schema.fingerprint_hex, event_time if isinstance(event_time, datetime) else None, produced_at)

@@ -1,0 +1,165 @@
+"""Land decoded batches in Postgres: COPY into staging, INSERT … ON CONFLICT.
+
+One batch is one transaction: the rows, the dead letters and the next offset of
+every partition in it commit together, so Postgres alone says how far ingestion
+got. Binary COPY into a temporary staging table is the fast path; the INSERT
+from staging skips anything already landed (same topic, partition, offset), so a
+redelivered batch changes nothing.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from stream_processors.decoding import DeadLetter, header_map
+from stream_processors.raw_tables import DEAD_LETTERS_TABLE, OFFSETS_TABLE, RAW_SCHEMA, RawTable
+
+log = logging.getLogger(__name__)
+
+_COPY_TYPE = {"integer": "int4", "bigint": "int8", "boolean": "bool", "double precision": "float8",
+              "real": "float4"}
+
+
+def copy_type(sql_type: str) -> str:
+    base = sql_type.split("(")[0]
+    return _COPY_TYPE.get(base, base)
+
+
+@dataclass
+class Batch:
+    """What one take from the stream turned into."""
+
+    rows: dict[str, list[tuple]] = field(default_factory=lambda: defaultdict(list))
+    messages: dict[str, list[Any]] = field(default_factory=lambda: defaultdict(list))
+    dead_letters: list[DeadLetter] = field(default_factory=list)
+    next_offsets: dict[tuple[str, int], int] = field(default_factory=dict)
+
+    def add_row(self, table: str, row: tuple, message: Any) -> None:
+        """Keep the message beside its row: a row Postgres refuses becomes a dead letter."""
+        self.rows[table].append(row)
+        self.messages[table].append(message)
+
+    def track(self, topic: str, partition: int, offset: int) -> None:
+        current = self.next_offsets.get((topic, partition), -1)
+        self.next_offsets[(topic, partition)] = max(current, offset + 1)
+
+    def __len__(self) -> int:
+        return sum(len(r) for r in self.rows.values()) + len(self.dead_letters)
+
+
+@dataclass
+class LandResult:
+    landed: int = 0
+    duplicates: int = 0
+    dead_letters: int = 0
+
+
+def _staging_name(table: RawTable) -> sql.Identifier:
+    return sql.Identifier(f"_stage_{table.name}")
+
+
+async def _ensure_staging(conn: psycopg.AsyncConnection, table: RawTable) -> None:
+    """A session-local, constraint-free copy of the raw table's landed columns."""
+    columns = sql.SQL(", ").join(
+        sql.SQL("{} {}").format(sql.Identifier(c.name), sql.SQL(c.sql_type)) for c in table.copy_columns)
+    await conn.execute(sql.SQL("CREATE TEMP TABLE IF NOT EXISTS {} ({}) ON COMMIT DELETE ROWS").format(
+        _staging_name(table), columns))
+
+
+async def _land_rows(conn: psycopg.AsyncConnection, table: RawTable, rows: list[tuple]) -> int:
+    cols = sql.SQL(", ").join(sql.Identifier(c.name) for c in table.copy_columns)
+    stage = _staging_name(table)
+    await _ensure_staging(conn, table)
+    async with conn.cursor() as cur:
+        async with cur.copy(sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(stage, cols)) as copy:
+            copy.set_types([copy_type(c.sql_type) for c in table.copy_columns])
+            for row in rows:
+                await copy.write_row(row)
+        await cur.execute(sql.SQL(
+            "INSERT INTO {} ({cols}) SELECT {cols} FROM {} ON CONFLICT (_topic, _partition, _offset) DO NOTHING"
+        ).format(table.identifier, stage, cols=cols))
+        return cur.rowcount
+
+
+async def _record_dead_letters(conn: psycopg.AsyncConnection, letters: list[DeadLetter]) -> int:
+    async with conn.cursor() as cur:
+        await cur.executemany(
+            sql.SQL('INSERT INTO {} (topic, partition, "offset", key, value, headers, error, stage) '
+                    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING").format(
+                sql.Identifier(RAW_SCHEMA, DEAD_LETTERS_TABLE)),
+            [(d.topic, d.partition, d.offset, d.key, d.value, json.dumps(d.headers), d.error, d.stage)
+             for d in letters],
+        )
+    return len(letters)
+
+
+async def _record_offsets(conn: psycopg.AsyncConnection, offsets: dict[tuple[str, int], int]) -> None:
+    async with conn.cursor() as cur:
+        await cur.executemany(
+            sql.SQL("INSERT INTO {} (topic, partition, next_offset) VALUES (%s, %s, %s) "
+                    "ON CONFLICT (topic, partition) DO UPDATE SET "
+                    "next_offset = GREATEST({}.next_offset, EXCLUDED.next_offset), updated_at = clock_timestamp()"
+                    ).format(sql.Identifier(RAW_SCHEMA, OFFSETS_TABLE), sql.Identifier(OFFSETS_TABLE)),
+            [(topic, partition, offset) for (topic, partition), offset in offsets.items()],
+        )
+
+
+async def land_batch(conn: psycopg.AsyncConnection, tables: dict[str, RawTable], batch: Batch) -> LandResult:
+    """Land ``batch`` in one transaction (rows by raw-table name in ``tables``).
+
+    Should Postgres refuse a row (a value out of range for its column, say), the
+    batch is sifted row by row and the refused rows become dead letters, so one
+    bad event neither stops the stream nor takes its batch-mates with it.
+    """
+    try:
+        return await _land_in_one_transaction(conn, tables, batch)
+    except (psycopg.errors.DataError, psycopg.errors.IntegrityError) as exc:
+        log.warning("Postgres refused a row of the batch (%s): sifting it row by row", exc)
+        return await _land_in_one_transaction(conn, tables, await _sift(conn, tables, batch))
+
+
+async def _sift(conn: psycopg.AsyncConnection, tables: dict[str, RawTable], batch: Batch) -> Batch:
+    """A copy of ``batch`` whose refused rows are turned into dead letters."""
+    sifted = Batch(dead_letters=list(batch.dead_letters), next_offsets=dict(batch.next_offsets))
+    async with conn.transaction(force_rollback=True):
+        for name, rows in batch.rows.items():
+            for row, message in zip(rows, batch.messages[name]):
+                try:
+                    async with conn.transaction():
+                        await _land_rows(conn, tables[name], [row])
+                    sifted.add_row(name, row, message)
+                except (psycopg.errors.DataError, psycopg.errors.IntegrityError) as exc:
+                    sifted.dead_letters.append(DeadLetter(
+                        message.topic, message.partition, message.offset, message.key, message.value,
+                        header_map(message.headers), f"refused by Postgres: {exc}".strip(), stage="land"))
+    return sifted
+
+
+async def _land_in_one_transaction(conn: psycopg.AsyncConnection, tables: dict[str, RawTable],
+                                   batch: Batch) -> LandResult:
+    result = LandResult()
+    async with conn.transaction():
+        for name, rows in batch.rows.items():
+            if rows:
+                inserted = await _land_rows(conn, tables[name], rows)
+                result.landed += inserted
+                result.duplicates += len(rows) - inserted
+        if batch.dead_letters:
+            result.dead_letters = await _record_dead_letters(conn, batch.dead_letters)
+        if batch.next_offsets:
+            await _record_offsets(conn, batch.next_offsets)
+    return result
+
+
+async def committed_offsets(conn: psycopg.AsyncConnection, topics: list[str]) -> dict[tuple[str, int], int]:
+    """Next offset to read per partition, as Postgres knows it."""
+    cur = await conn.execute(
+        sql.SQL("SELECT topic, partition, next_offset FROM {} WHERE topic = ANY(%s)").format(
+            sql.Identifier(RAW_SCHEMA, OFFSETS_TABLE)), (topics,))
+    return {(t, p): o for t, p, o in await cur.fetchall()}

@@ -1,0 +1,116 @@
+"""Raw-table DDL generated from the Avro contracts, and its evolution.
+
+``raw.<domain>__<entity>`` holds one row per event: the contract's fields plus
+ingest metadata. ``UNIQUE (_topic, _partition, _offset)`` is what makes landing
+idempotent: a redelivered message can never land twice. New optional fields in
+a contract become added nullable columns (no rewrite, no downtime).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import psycopg
+from psycopg import sql
+
+from schemas.postgres_types import Column, columns
+from schemas.registry import Schema
+
+RAW_SCHEMA = "raw"
+OFFSETS_TABLE = "_ingest_offsets"
+DEAD_LETTERS_TABLE = "_dead_letters"
+
+METADATA_COLUMNS = [
+    Column("_event_id", "text", True),
+    Column("_topic", "text", False),
+    Column("_partition", "integer", False),
+    Column("_offset", "bigint", False),
+    Column("_key", "text", True),
+    Column("_schema_fingerprint", "text", False),
+    Column("_event_time", "timestamptz", True),
+    Column("_produced_at", "timestamptz", True),
+]
+LANDED_AT = "_landed_at"
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """A raw table: its name and the columns a landed row fills, in COPY order."""
+
+    name: str
+    business: list[Column]
+
+    @classmethod
+    def for_schema(cls, name: str, schema: Schema) -> "RawTable":
+        return cls(name, columns(schema.fields))
+
+    @property
+    def copy_columns(self) -> list[Column]:
+        return self.business + METADATA_COLUMNS
+
+    @property
+    def identifier(self) -> sql.Identifier:
+        return sql.Identifier(RAW_SCHEMA, self.name)
+
+
+def _column_def(column: Column) -> sql.Composed:
+    null = sql.SQL("") if column.nullable else sql.SQL(" NOT NULL")
+    return sql.SQL("{} {}{}").format(sql.Identifier(column.name), sql.SQL(column.sql_type), null)
+
+
+def create_table_sql(table: RawTable) -> sql.Composed:
+    parts = [_column_def(c) for c in table.copy_columns]
+    parts.append(sql.SQL("{} timestamptz NOT NULL DEFAULT clock_timestamp()").format(sql.Identifier(LANDED_AT)))
+    parts.append(sql.SQL("UNIQUE (_topic, _partition, _offset)"))
+    return sql.SQL("CREATE TABLE IF NOT EXISTS {} (\n  {}\n)").format(table.identifier, sql.SQL(",\n  ").join(parts))
+
+
+BOOKKEEPING_SQL = [
+    sql.SQL("""CREATE TABLE IF NOT EXISTS {} (
+  topic text NOT NULL,
+  partition integer NOT NULL,
+  next_offset bigint NOT NULL,
+  updated_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+  PRIMARY KEY (topic, partition)
+)""").format(sql.Identifier(RAW_SCHEMA, OFFSETS_TABLE)),
+    sql.SQL("""CREATE TABLE IF NOT EXISTS {} (
+  id bigserial PRIMARY KEY,
+  topic text NOT NULL,
+  partition integer NOT NULL,
+  "offset" bigint NOT NULL,
+  key bytea,
+  value bytea,
+  headers jsonb,
+  error text NOT NULL,
+  stage text NOT NULL,
+  at timestamptz NOT NULL DEFAULT clock_timestamp(),
+  UNIQUE (topic, partition, "offset")
+)""").format(sql.Identifier(RAW_SCHEMA, DEAD_LETTERS_TABLE)),
+]
+
+
+def existing_columns(conn: psycopg.Connection, table: RawTable) -> set[str]:
+    rows = conn.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = %s AND table_name = %s",
+        (RAW_SCHEMA, table.name),
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+def evolve_sql(table: RawTable, present: set[str]) -> list[sql.Composed]:
+    """ALTERs adding the contract's new fields as nullable columns."""
+    return [
+        sql.SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS {} {}").format(
+            table.identifier, sql.Identifier(c.name), sql.SQL(c.sql_type))
+        for c in table.copy_columns if c.name not in present
+    ]
+
+
+def ensure_raw_tables(conn: psycopg.Connection, tables: list[RawTable]) -> None:
+    """Create the bookkeeping tables and every raw table; add new contract fields."""
+    with conn.transaction():
+        for statement in BOOKKEEPING_SQL:
+            conn.execute(statement)
+        for table in tables:
+            conn.execute(create_table_sql(table))
+            for statement in evolve_sql(table, existing_columns(conn, table)):
+                conn.execute(statement)

@@ -1,0 +1,1 @@
+"""Shared core of streammart: connection settings, the pipeline config, the dbt cycle."""

@@ -1,0 +1,113 @@
+"""Where the services are and how to reach them.
+
+Every value comes from the environment (prefix ``STREAMMART_``) so that secrets
+never live in committed files. The local stack writes the passwords it generates
+to ``<home>/secrets.env`` (mode 0600); that file is read as a fallback, so a shell
+that started the stack and one that did not see the same values.
+"""
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_HOME = PROJECT_ROOT / ".stack"
+
+ROLES = ("admin", "ingest", "transform", "reader", "airflow")
+
+
+def _home() -> Path:
+    return Path(os.environ.get("STREAMMART_HOME", DEFAULT_HOME))
+
+
+def secrets_file(home: Path | None = None) -> Path:
+    return (home or _home()) / "secrets.env"
+
+
+class Settings(BaseSettings):
+    """Connection settings of the pipeline and the local stack."""
+
+    model_config = SettingsConfigDict(env_prefix="STREAMMART_", extra="ignore")
+
+    home: Path = Field(default_factory=_home, description="project-local directory for service data and logs")
+
+    kafka_port: int = 19092
+    kafka_controller_port: int = 19093
+    kafka_bootstrap: str | None = Field(None, description="overrides 127.0.0.1:<kafka_port>")
+    kafka_partitions: int = 6
+
+    pg_host: str = "127.0.0.1"
+    pg_port: int = 15432
+    pg_database: str = "streammart"
+    pg_admin_password: str | None = None
+    pg_ingest_password: str | None = None
+    pg_transform_password: str | None = None
+    pg_reader_password: str | None = None
+    pg_airflow_password: str | None = None
+
+    airflow_port: int = 18080
+    airflow_jwt_secret: str | None = Field(None, description="Airflow [api_auth] jwt_secret")
+    airflow_fernet_key: str | None = Field(None, description="Airflow [core] fernet_key")
+    demo_api_port: int = 18081
+
+    @property
+    def bootstrap_servers(self) -> str:
+        return self.kafka_bootstrap or f"127.0.0.1:{self.kafka_port}"
+
+    def role_name(self, role: str) -> str:
+        """Postgres role name for one of ROLES (``admin`` is the stack's superuser)."""
+        if role not in ROLES:
+            raise ValueError(f"unknown role {role!r}; expected one of {', '.join(ROLES)}")
+        return "streammart_admin" if role == "admin" else role
+
+    def password(self, role: str) -> str:
+        value = getattr(self, f"pg_{role}_password")
+        if not value:
+            raise RuntimeError(
+                f"no password for Postgres role {role!r}: set STREAMMART_PG_{role.upper()}_PASSWORD "
+                f"or start the local stack (it writes {secrets_file(self.home)})"
+            )
+        return value
+
+    def conninfo(self, role: str, database: str | None = None) -> str:
+        """libpq connection string for ``role`` (psycopg accepts it as is)."""
+        from psycopg.conninfo import make_conninfo
+
+        return make_conninfo(
+            host=self.pg_host,
+            port=self.pg_port,
+            dbname=database or self.pg_database,
+            user=self.role_name(role),
+            password=self.password(role),
+            application_name=f"streammart-{role}",
+        )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Settings from the environment, then from the stack's secrets file."""
+    return load_settings()
+
+
+def load_settings() -> Settings:
+    env_file = secrets_file()
+    return Settings(_env_file=env_file if env_file.exists() else None)
+
+
+def kafka_client_config(settings: Settings | None = None) -> dict[str, str]:
+    """librdkafka config: bootstrap servers plus pass-through security settings.
+
+    ``STREAMMART_KAFKA__SECURITY_PROTOCOL=SASL_SSL`` becomes
+    ``security.protocol=SASL_SSL``, and so on for any client property.
+    """
+    settings = settings or get_settings()
+    config = {"bootstrap.servers": settings.bootstrap_servers}
+    prefix = "STREAMMART_KAFKA__"
+    for name, value in os.environ.items():
+        if name.startswith(prefix):
+            config[name[len(prefix):].lower().replace("__", "_").replace("_", ".")] = value
+    return config
