@@ -54,8 +54,8 @@ class LandingStats:
 
 def landing_targets(pipeline: PipelineConfig) -> dict[str, LandingTarget]:
     return {
-        topic: LandingTarget(topic, RawTable.for_schema(source.raw_table, source.schema), source.domain,
-                             source.entity, source.event_time)
+        topic: LandingTarget(topic, RawTable.for_schema(source.raw_table, source.schema), source.schema.domain,
+                             source.schema.entity, source.event_time)
         for topic, source in pipeline.topics().items()
     }
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 import psycopg
 
-from stream_processors.app import ProcessorOptions, build_app, landing_targets
+from stream_processors.app import APP_ID, ProcessorOptions, build_app, landing_targets
 from stream_processors.raw_tables import ensure_raw_tables
 from streammart.pipeline import DEFAULT_CONFIG, PipelineConfigError, load_pipeline
 from streammart.settings import get_settings
@@ -49,10 +49,12 @@ def prepare(config_path: Path) -> None:
               help="most events landed in one transaction")
 @click.option("--batch-seconds", type=click.FloatRange(min=0.01), default=0.5, show_default=True,
               help="land what arrived within this long, even if the batch is not full")
+@click.option("--app-id", default=APP_ID, show_default=True,
+              help="Faust app id, also the Kafka consumer group: workers with the same id share the work")
 @click.option("-l", "--loglevel", type=click.Choice(["debug", "info", "warning", "error"]), default="info",
               show_default=True)
 @click.pass_obj
-def worker(config_path: Path, batch_size: int, batch_seconds: float, loglevel: str) -> None:
+def worker(config_path: Path, batch_size: int, batch_seconds: float, app_id: str, loglevel: str) -> None:
     """Run a landing worker; start more for scale-out (same consumer group)."""
     try:
         pipeline = load_pipeline(config_path)
@@ -61,7 +63,7 @@ def worker(config_path: Path, batch_size: int, batch_seconds: float, loglevel: s
         raise click.ClickException(str(exc)) from None
     except psycopg.OperationalError as exc:
         raise click.ClickException(f"cannot reach Postgres: {exc}") from None
-    app = build_app(pipeline, get_settings(), ProcessorOptions(batch_size=batch_size, batch_seconds=batch_seconds))
+    app = build_app(pipeline, get_settings(), ProcessorOptions(batch_size=batch_size, batch_seconds=batch_seconds, app_id=app_id))
     log.info("landing %s", ", ".join(tables))
     from faust.worker import Worker
 

@@ -14,12 +14,16 @@ from stream_processors.raw_tables import RawTable
 
 @dataclass(frozen=True)
 class LandingTarget:
-    """Where one topic's events land and which field carries event time."""
+    """Where one topic's events land and which field carries event time.
+
+    ``schema_domain``/``schema_entity`` name the contract family the topic carries:
+    any major version of it decodes, anything else is a dead letter.
+    """
 
     topic: str
     table: RawTable
-    domain: str
-    entity: str
+    schema_domain: str
+    schema_entity: str
     event_time_field: str | None
 
 
@@ -53,7 +57,7 @@ def decode_row(message: Any, target: LandingTarget, registry: SchemaRegistry) ->
     except WireFormatError as exc:
         return DeadLetter(message.topic, message.partition, message.offset, message.key, message.value,
                           headers, str(exc))
-    if (schema.domain, schema.entity) != (target.domain, target.entity):
+    if (schema.domain, schema.entity) != (target.schema_domain, target.schema_entity):
         return DeadLetter(message.topic, message.partition, message.offset, message.key, message.value,
                           headers, f"schema {schema.name} does not belong to topic {message.topic}")
     business = [_cell(record.get(c.name), c.is_json) for c in target.table.business]

@@ -1,0 +1,52 @@
+from datetime import datetime, timezone
+from decimal import Decimal
+
+import pytest
+
+from schemas import load_registry
+from schemas.postgres_types import columns, sql_type
+from schemas.wire import MAGIC, WireFormatError, decode, encode
+
+ORDER = {"order_id": "O1", "customer_id": "C1", "product_id": None,
+         "order_ts": datetime(2024, 6, 3, 10, 0, tzinfo=timezone.utc), "quantity": 2,
+         "unit_price": Decimal("3.50"), "amount": Decimal("7.00"), "currency": "USD", "status": "paid"}
+
+
+def test_single_object_round_trip_carries_the_fingerprint():
+    registry = load_registry()
+    schema = registry.get("retail.orders.v1")
+    data = encode(schema, ORDER)
+    assert data[:2] == MAGIC and data[2:10] == schema.fingerprint
+    decoded_schema, record = decode(data, registry)
+    assert decoded_schema is schema
+    assert record == ORDER
+
+
+def test_fingerprint_is_crc64_avro_of_canonical_form():
+    # Java's SchemaNormalization gives 0x7275d51a3f395c8f for "int"; single-object
+    # encoding writes it little-endian.
+    from fastavro.schema import fingerprint
+    assert bytes.fromhex(fingerprint('"int"', "CRC-64-AVRO")) == (0x7275D51A3F395C8F).to_bytes(8, "little")
+
+
+@pytest.mark.parametrize("data", [b"", b"\x00\x01", b"\xc3\x01" + b"\x00" * 8 + b"x", b"{\"json\": 1}"])
+def test_undecodable_bytes_raise_wire_format_error(data):
+    with pytest.raises(WireFormatError):
+        decode(data, load_registry())
+
+
+def test_truncated_body_raises_wire_format_error():
+    registry = load_registry()
+    data = encode(registry.get("retail.orders.v1"), ORDER)
+    with pytest.raises(WireFormatError):
+        decode(data[:15], registry)
+
+
+def test_avro_types_map_to_postgres_types():
+    assert sql_type({"type": "long", "logicalType": "timestamp-millis"}) == ("timestamptz", False)
+    assert sql_type({"type": "bytes", "logicalType": "decimal", "precision": 12, "scale": 2}) == ("numeric(12,2)", False)
+    assert sql_type(["null", {"type": "int", "logicalType": "date"}]) == ("date", True)
+    assert sql_type({"type": "array", "items": "string"}) == ("jsonb", False)
+    assert sql_type(["null", "string", "long"]) == ("jsonb", True)
+    names = [c.name for c in columns(load_registry().get("retail.orders.v1").fields)]
+    assert names[0] == "order_id" and "amount" in names
