@@ -1,0 +1,188 @@
+"""Fixtures for tests against the real local stack (Kafka + Postgres).
+
+`make test` starts the stack before pytest; these fixtures only check that it
+answers, and give each test its own scratch domain (topics, raw tables,
+consumer group) so tests never see each other's or the demo's data.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import pytest
+from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka.admin import AdminClient
+from psycopg import sql
+
+from producers.demo_api import make_server
+from streammart.settings import PROJECT_ROOT, get_settings, kafka_client_config
+
+BIN = Path(sys.executable).parent
+
+
+def wait_for(check: Callable[[], bool], timeout: float, what: str, interval: float = 0.25) -> None:
+    """Poll ``check`` until it holds; fail naming ``what`` after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(interval)
+
+
+@pytest.fixture(scope="session")
+def settings():
+    return get_settings()
+
+
+@pytest.fixture(scope="session")
+def admin(settings) -> Iterator[psycopg.Connection]:
+    try:
+        conn = psycopg.connect(settings.conninfo("admin"), autocommit=True, connect_timeout=5)
+    except (psycopg.OperationalError, RuntimeError) as exc:
+        pytest.fail(f"the local stack's Postgres is not reachable (run `make test`, or start the stack): {exc}")
+    with conn:
+        yield conn
+
+
+@pytest.fixture(scope="session")
+def kafka_config(settings) -> dict[str, str]:
+    config = kafka_client_config(settings)
+    try:
+        AdminClient(config).list_topics(timeout=10)
+    except Exception as exc:
+        pytest.fail(f"the local stack's Kafka is not reachable at {config['bootstrap.servers']}: {exc}")
+    return config
+
+
+@dataclass
+class Scratch:
+    """A throw-away domain: its own topics, raw tables and consumer group."""
+
+    domain: str
+    tmp: Path
+
+    @property
+    def app_id(self) -> str:
+        return f"test-landing-{self.domain}"
+
+    def topic(self, entity: str) -> str:
+        return f"{self.domain}.{entity}.v1"
+
+    def table(self, entity: str) -> sql.Identifier:
+        return sql.Identifier("raw", f"{self.domain}__{entity}")
+
+    def pipeline(self, orders_csv: Path, api_url: str) -> Path:
+        path = self.tmp / "pipeline.yml"
+        path.write_text(json.dumps({"sources": [
+            {"name": "orders", "domain": self.domain, "entity": "orders", "schema": "retail.orders.v1",
+             "format": "csv", "path": str(orders_csv), "key": ["order_id"], "event_time": "order_ts",
+             "date_formats": ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d"]},
+            {"name": "customers", "domain": self.domain, "entity": "customers", "schema": "retail.customers.v1",
+             "format": "http", "url": api_url, "pagination": {"page_size": 50}, "key": ["customer_id"],
+             "event_time": "updated_at", "date_formats": ["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d"]},
+        ]}))
+        return path
+
+
+@pytest.fixture
+def scratch(tmp_path, admin, kafka_config) -> Iterator[Scratch]:
+    domain = f"t{uuid.uuid4().hex[:10]}"
+    yield Scratch(domain, tmp_path)
+    for entity in ("orders", "customers"):
+        admin.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(Scratch(domain, tmp_path).table(entity)))
+    admin.execute("DELETE FROM raw._ingest_offsets WHERE topic LIKE %s", (f"{domain}.%",))
+    admin.execute("DELETE FROM raw._dead_letters WHERE topic LIKE %s", (f"{domain}.%",))
+    client = AdminClient(kafka_config)
+    topics = [t for t in client.list_topics(timeout=10).topics if t.startswith(f"{domain}.")]
+    if topics:
+        for future in client.delete_topics(topics).values():
+            future.result(timeout=30)
+    client.delete_consumer_groups([f"test-landing-{domain}"])
+
+
+@pytest.fixture
+def api_server(tmp_path) -> Iterator[Callable[[Path], str]]:
+    """Serves a folder's ``*.json`` arrays like the demo API; returns the base URL."""
+    servers = []
+
+    def serve(folder: Path) -> str:
+        server = make_server(folder, 0)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_address[1]}/api"
+
+    yield serve
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+def run_producers(pipeline: Path, rejects_dir: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([BIN / "producers", "--config", str(pipeline), "run", "--rejects-dir", str(rejects_dir),
+                           "--no-progress"], capture_output=True, text=True, timeout=180, cwd=PROJECT_ROOT)
+
+
+class Worker:
+    """A real `stream-processors worker` process, stopped (SIGTERM, then SIGKILL) on exit."""
+
+    def __init__(self, pipeline: Path, app_id: str, log: Path):
+        self.args = [str(BIN / "stream-processors"), "--config", str(pipeline), "worker", "--app-id", app_id,
+                     "--batch-seconds", "0.2"]
+        self.log = log
+        self.process: subprocess.Popen | None = None
+
+    def __enter__(self) -> "Worker":
+        handle = self.log.open("ab")
+        self.process = subprocess.Popen(self.args, stdout=handle, stderr=subprocess.STDOUT, cwd=PROJECT_ROOT,
+                                        env=os.environ.copy())
+        return self
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def __exit__(self, *_) -> None:
+        if not self.alive():
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+
+def high_watermarks(kafka_config: dict[str, str], topic: str) -> dict[int, int]:
+    consumer = Consumer({**kafka_config, "group.id": f"watermarks-{uuid.uuid4().hex}"})
+    try:
+        partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
+        return {p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in partitions}
+    finally:
+        consumer.close()
+
+
+def landed_offsets(conn: psycopg.Connection, topic: str) -> dict[int, int]:
+    rows = conn.execute("SELECT partition, next_offset FROM raw._ingest_offsets WHERE topic = %s", (topic,))
+    return dict(rows.fetchall())
+
+
+def caught_up(conn: psycopg.Connection, kafka_config: dict[str, str], topic: str) -> Callable[[], bool]:
+    """True once Postgres has landed (or dead-lettered) everything Kafka holds for ``topic``."""
+    def check() -> bool:
+        marks = {p: o for p, o in high_watermarks(kafka_config, topic).items() if o > 0}
+        landed = landed_offsets(conn, topic)
+        return all(landed.get(p) == o for p, o in marks.items())
+    return check
+
+
+def count(conn: psycopg.Connection, table: sql.Identifier) -> int:
+    return conn.execute(sql.SQL("SELECT count(*) FROM {}").format(table)).fetchone()[0]

@@ -1,0 +1,136 @@
+"""Producing to Kafka and landing in Postgres, for real."""
+from __future__ import annotations
+
+import csv
+import json
+from decimal import Decimal
+
+import pytest
+from confluent_kafka import TopicPartition
+from confluent_kafka.admin import AdminClient
+from confluent_kafka import ConsumerGroupTopicPartitions
+from psycopg import sql
+
+from producers.parsing import RecordParser
+from producers.samples import retail
+from schemas import load_registry
+from streammart.settings import PROJECT_ROOT
+from tests.integration.conftest import Worker, caught_up, count, run_producers, wait_for
+
+pytestmark = pytest.mark.services
+SAMPLE = PROJECT_ROOT / "data" / "retail"
+
+
+def test_shipped_sample_lands_exactly_its_good_rows_with_sql_types(scratch, admin, kafka_config, api_server):
+    pipeline = scratch.pipeline(SAMPLE / "orders.csv", api_server(SAMPLE) + "/customers")
+    produced = run_producers(pipeline, scratch.tmp / "rejects")
+    assert produced.returncode == 0, produced.stderr
+
+    with (SAMPLE / "orders.csv").open(newline="") as handle:
+        order_rows = sum(1 for _ in csv.reader(handle)) - 1
+    customer_records = len(json.loads((SAMPLE / "customers.json").read_text()))
+    expected_orders = order_rows - retail.BAD_ORDER_ROWS
+    expected_customers = customer_records - retail.BAD_CUSTOMER_RECORDS
+
+    with Worker(pipeline, scratch.app_id, scratch.tmp / "worker.log") as worker:
+        for topic in (scratch.topic("orders"), scratch.topic("customers")):
+            wait_for(lambda: worker.alive() and caught_up(admin, kafka_config, topic)(), 120,
+                     f"{topic} to be landed (log: {worker.log})")
+
+    assert count(admin, scratch.table("orders")) == expected_orders
+    assert count(admin, scratch.table("customers")) == expected_customers
+    types = dict(admin.execute(
+        "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = 'raw' "
+        "AND table_name = %s", (f"{scratch.domain}__orders",)).fetchall())
+    assert types["order_ts"] == "timestamp with time zone"
+    assert types["amount"] == "numeric" and types["unit_price"] == "numeric"
+    assert types["_landed_at"] == "timestamp with time zone"
+
+    parser = RecordParser(load_registry().get("retail.orders.v1"), ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d"])
+    with (SAMPLE / "orders.csv").open(newline="") as handle:
+        total = Decimal(0)
+        for row in csv.DictReader(handle):
+            try:
+                total += parser.parse(row)["amount"]
+            except ValueError:
+                pass
+    landed_total = admin.execute(sql.SQL("SELECT sum(amount) FROM {}").format(scratch.table("orders"))).fetchone()[0]
+    assert landed_total == total
+
+
+def test_bad_rows_are_rejected_with_position_and_reason_and_good_rows_land(scratch, admin, kafka_config,
+                                                                           api_server):
+    orders = scratch.tmp / "orders.csv"
+    orders.write_text(
+        "order_id,customer_id,product_id,order_ts,quantity,unit_price,amount,currency,status\n"
+        "A1,C1,P1,2024-06-01 10:00:00,1,$5.00,$5.00,USD,paid\n"
+        "A2,C1,P1,2024-06-01,2,5.00,10.00,USD,Shipped\n"
+        "A3,C2,P2,31/13/2024,1,5.00,5.00,USD,paid\n"
+        "A4,C2,P2,2024-06-02 09:00:00,1,5.00,5.00,USD,paid,extra\n"
+        "A5,C3,P3,2024-06-03 08:00:00,3,\"1,000.00\",\"3,000.00\",USD,delivered\n")
+    api_dir = scratch.tmp / "api"
+    api_dir.mkdir()
+    (api_dir / "customers.json").write_text(json.dumps(
+        [{"customer_id": f"C{n}", "name": f"N{n}", "updated_at": "2024-05-01"} for n in range(1, 60)]
+        + [{"customer_id": "C99", "name": "Bad", "updated_at": 1717200000}]))
+    api = api_server(api_dir) + "/customers"
+    produced = run_producers(scratch.pipeline(orders, api), scratch.tmp / "rejects")
+    assert produced.returncode == 0, produced.stderr
+
+    order_rejects = (scratch.tmp / "rejects" / "orders.rejects.txt").read_text().splitlines()
+    assert [line.split("\t")[0] for line in order_rejects] == [
+        "orders.csv:4: order_ts: unparseable date '31/13/2024' (tried %Y-%m-%d %H:%M:%S, %Y-%m-%d)",
+        "orders.csv:5: expected 9 fields, found 10",
+    ]
+    customer_rejects = (scratch.tmp / "rejects" / "customers.rejects.txt").read_text().splitlines()
+    assert len(customer_rejects) == 1
+    assert customer_rejects[0].startswith(f"{api}?page=2#9: updated_at: expected a date/time, got 1717200000")
+    assert "2 rejected" in produced.stderr and "orders.csv:4: order_ts" in produced.stderr
+
+    with Worker(scratch.pipeline(orders, api), scratch.app_id, scratch.tmp / "worker.log") as worker:
+        for topic in (scratch.topic("orders"), scratch.topic("customers")):
+            wait_for(lambda: worker.alive() and caught_up(admin, kafka_config, topic)(), 120,
+                     f"{topic} to be landed (log: {worker.log})")
+    landed = admin.execute(sql.SQL("SELECT order_id, amount, status FROM {} ORDER BY order_id").format(
+        scratch.table("orders"))).fetchall()
+    assert landed == [("A1", Decimal("5.00"), "paid"), ("A2", Decimal("10.00"), "Shipped"),
+                      ("A5", Decimal("3000.00"), "delivered")]
+    assert count(admin, scratch.table("customers")) == 59
+
+
+def test_redelivered_messages_add_no_rows(scratch, admin, kafka_config, api_server):
+    pipeline = scratch.pipeline(SAMPLE / "orders.csv", api_server(SAMPLE) + "/customers")
+    assert run_producers(pipeline, scratch.tmp / "rejects").returncode == 0
+    topics = [scratch.topic("orders"), scratch.topic("customers")]
+
+    def land_all(log_name: str) -> None:
+        with Worker(pipeline, scratch.app_id, scratch.tmp / log_name) as worker:
+            for topic in topics:
+                wait_for(lambda: worker.alive() and caught_up(admin, kafka_config, topic)(), 120,
+                         f"{topic} to be landed (log: {worker.log})")
+
+    def snapshot() -> tuple[int, int, int]:
+        query = sql.SQL("SELECT count(*), count(DISTINCT _event_id), max(_landed_at) IS NOT NULL FROM {}")
+        orders = admin.execute(query.format(scratch.table("orders"))).fetchone()
+        return orders[0], orders[1], count(admin, scratch.table("customers"))
+
+    land_all("first.log")
+    before = snapshot()
+    first_landed_at = admin.execute(sql.SQL("SELECT max(_landed_at) FROM {}").format(
+        scratch.table("orders"))).fetchone()[0]
+
+    # Rewind the consumer group to the start and forget the landed positions, so the
+    # worker really reads every message again.
+    client = AdminClient(kafka_config)
+    partitions = [TopicPartition(t, p, 0) for t in topics
+                  for p in client.list_topics(t, timeout=10).topics[t].partitions]
+    for future in client.alter_consumer_group_offsets(
+            [ConsumerGroupTopicPartitions(scratch.app_id, partitions)]).values():
+        future.result(timeout=30)
+    admin.execute("DELETE FROM raw._ingest_offsets WHERE topic = ANY(%s)", (topics,))
+
+    land_all("second.log")
+    assert snapshot() == before
+    later = admin.execute(sql.SQL("SELECT count(*) FROM {} WHERE _landed_at > %s").format(
+        scratch.table("orders")), (first_landed_at,)).fetchone()[0]
+    assert later == 0
