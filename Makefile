@@ -1,0 +1,42 @@
+# streammart — the two commands that matter are `make demo` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+UV_VERSION := 0.13.9
+STAMP := $(VENV)/.installed
+
+.PHONY: help install demo test test-unit stack-up stack-down clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(STAMP): requirements.lock pyproject.toml stack/install-system-packages.sh
+	bash stack/install-system-packages.sh
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	VIRTUAL_ENV=$(VENV) $(BIN)/uv pip sync --quiet requirements.lock
+	VIRTUAL_ENV=$(VENV) $(BIN)/uv pip install --quiet --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+install: $(STAMP)  ## system packages + virtualenv from requirements.lock
+
+demo: install  ## stack up, sample data produced and landed, marts built by Airflow, dashboard pointers
+	$(BIN)/streammart demo
+
+test: install  ## the whole test suite against the real local stack (started if needed)
+	$(BIN)/streammart-stack start postgres kafka
+	$(BIN)/python -m pytest
+
+test-unit: install  ## only the tests that need no services
+	$(BIN)/python -m pytest -m "not services and not airflow"
+
+stack-up: install  ## start Postgres, Kafka and Airflow
+	$(BIN)/streammart-stack start
+
+stack-down:  ## stop every local service (data kept)
+	$(BIN)/streammart-stack stop
+
+clean:  ## stop services and delete their data, the virtualenv and outputs
+	-$(BIN)/streammart-stack stop --purge
+	rm -rf $(VENV) rejects dbt/target dbt/logs
