@@ -5,8 +5,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 STAMP := $(VENV)/.installed
+# The test suite runs against its own stack (own data dir and ports), so it never
+# touches the demo's data and both can run side by side.
+TEST_ENV := STREAMMART_HOME=$(CURDIR)/.stack-test STREAMMART_PG_PORT=15442 STREAMMART_KAFKA_PORT=19102 \
+	STREAMMART_KAFKA_CONTROLLER_PORT=19103 STREAMMART_AIRFLOW_PORT=18090 STREAMMART_DEMO_API_PORT=18091
 
-.PHONY: help install demo test test-unit stack-up stack-down clean
+.PHONY: help install demo test test-unit test-stack-down stack-up stack-down clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -24,9 +28,12 @@ install: $(STAMP)  ## system packages + virtualenv from requirements.lock
 demo: install  ## stack up, sample data produced and landed, marts built by Airflow, dashboard pointers
 	$(BIN)/streammart demo
 
-test: install  ## the whole test suite against the real local stack (started if needed)
-	$(BIN)/streammart-stack start postgres kafka
-	$(BIN)/python -m pytest
+test: install  ## the whole test suite against a real local stack of its own (started if needed)
+	$(TEST_ENV) $(BIN)/streammart-stack start postgres kafka
+	$(TEST_ENV) $(BIN)/python -m pytest
+
+test-stack-down:  ## stop the test suite's stack
+	$(TEST_ENV) $(BIN)/streammart-stack stop
 
 test-unit: install  ## only the tests that need no services
 	$(BIN)/python -m pytest -m "not services and not airflow"
@@ -39,4 +46,5 @@ stack-down:  ## stop every local service (data kept)
 
 clean:  ## stop services and delete their data, the virtualenv and outputs
 	-$(BIN)/streammart-stack stop --purge
+	-$(TEST_ENV) $(BIN)/streammart-stack stop --purge
 	rm -rf $(VENV) rejects dbt/target dbt/logs

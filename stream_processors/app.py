@@ -9,6 +9,8 @@ uniqueness on (topic, partition, offset).
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import time
 from dataclasses import dataclass, field
 
@@ -50,6 +52,11 @@ class LandingStats:
         self.duplicates += result.duplicates
         self.dead_letters += result.dead_letters
         self.batches += 1
+
+
+def worker_client_id(app_id: str) -> str:
+    """Kafka client id naming this process, so a readiness check can find its membership."""
+    return f"{app_id}-{socket.gethostname()}-{os.getpid()}"
 
 
 def landing_targets(pipeline: PipelineConfig) -> dict[str, LandingTarget]:
@@ -182,6 +189,8 @@ class LandingAgent:
 
 def build_app(pipeline: PipelineConfig, settings: Settings, options: ProcessorOptions | None = None) -> faust.App:
     options = options or ProcessorOptions()
+    datadir = settings.home / "processors" / options.app_id
+    datadir.mkdir(parents=True, exist_ok=True)
     app = faust.App(
         options.app_id,
         broker=f"kafka://{settings.bootstrap_servers}",
@@ -190,6 +199,8 @@ def build_app(pipeline: PipelineConfig, settings: Settings, options: ProcessorOp
         topic_partitions=settings.kafka_partitions,
         consumer_auto_offset_reset="earliest",
         broker_commit_interval=1.0,
+        broker_client_id=worker_client_id(options.app_id),
+        datadir=str(datadir),
     )
     registry = load_registry()
     conninfo = settings.conninfo("ingest")

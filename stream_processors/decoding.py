@@ -1,6 +1,7 @@
 """Kafka message → raw-table row, or a dead letter saying why not."""
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -45,6 +46,14 @@ def header_map(headers: Any) -> dict[str, str]:
     return {k: (v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v)) for k, v in items}
 
 
+def event_id(headers: dict[str, str], value: bytes) -> str:
+    """The producer's ``event_id`` header; for events from elsewhere, a hash of the bytes.
+
+    Either way identical content gets the same id, which is what staging dedupes on.
+    """
+    return headers.get("event_id") or hashlib.sha256(value).hexdigest()[:32]
+
+
 def _cell(value: Any, is_json: bool) -> Any:
     return Jsonb(value) if is_json and value is not None else value
 
@@ -68,5 +77,5 @@ def decode_row(message: Any, target: LandingTarget, registry: SchemaRegistry) ->
     event_time = record.get(target.event_time_field) if target.event_time_field else None
     produced_at = datetime.fromtimestamp(message.timestamp, timezone.utc) if message.timestamp else None
     key = message.key.decode("utf-8", "replace") if message.key is not None else None
-    return (*business, headers.get("event_id"), message.topic, message.partition, message.offset, key,
+    return (*business, event_id(headers, message.value), message.topic, message.partition, message.offset, key,
             schema.fingerprint_hex, event_time if isinstance(event_time, datetime) else None, produced_at)

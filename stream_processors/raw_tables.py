@@ -20,7 +20,7 @@ OFFSETS_TABLE = "_ingest_offsets"
 DEAD_LETTERS_TABLE = "_dead_letters"
 
 METADATA_COLUMNS = [
-    Column("_event_id", "text", True),
+    Column("_event_id", "text", False),
     Column("_topic", "text", False),
     Column("_partition", "integer", False),
     Column("_offset", "bigint", False),

@@ -20,11 +20,11 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from confluent_kafka import Consumer, TopicPartition
 from confluent_kafka.admin import AdminClient
 from psycopg import sql
 
 from producers.demo_api import make_server
+from stream_processors.lag import landing_lag
 from streammart.settings import PROJECT_ROOT, get_settings, kafka_client_config
 
 BIN = Path(sys.executable).parent
@@ -161,27 +161,9 @@ class Worker:
             self.process.wait(timeout=10)
 
 
-def high_watermarks(kafka_config: dict[str, str], topic: str) -> dict[int, int]:
-    consumer = Consumer({**kafka_config, "group.id": f"watermarks-{uuid.uuid4().hex}"})
-    try:
-        partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
-        return {p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in partitions}
-    finally:
-        consumer.close()
-
-
-def landed_offsets(conn: psycopg.Connection, topic: str) -> dict[int, int]:
-    rows = conn.execute("SELECT partition, next_offset FROM raw._ingest_offsets WHERE topic = %s", (topic,))
-    return dict(rows.fetchall())
-
-
 def caught_up(conn: psycopg.Connection, kafka_config: dict[str, str], topic: str) -> Callable[[], bool]:
     """True once Postgres has landed (or dead-lettered) everything Kafka holds for ``topic``."""
-    def check() -> bool:
-        marks = {p: o for p, o in high_watermarks(kafka_config, topic).items() if o > 0}
-        landed = landed_offsets(conn, topic)
-        return all(landed.get(p) == o for p, o in marks.items())
-    return check
+    return lambda: landing_lag(conn, kafka_config, [topic])[topic] == 0
 
 
 def count(conn: psycopg.Connection, table: sql.Identifier) -> int:
