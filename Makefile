@@ -8,7 +8,8 @@ STAMP := $(VENV)/.installed
 # The test suite runs against its own stack (own data dir and ports), so it never
 # touches the demo's data and both can run side by side.
 TEST_ENV := STREAMMART_HOME=$(CURDIR)/.stack-test STREAMMART_PG_PORT=15442 STREAMMART_KAFKA_PORT=19102 \
-	STREAMMART_KAFKA_CONTROLLER_PORT=19103 STREAMMART_AIRFLOW_PORT=18090 STREAMMART_DEMO_API_PORT=18091
+	STREAMMART_KAFKA_CONTROLLER_PORT=19103 STREAMMART_AIRFLOW_PORT=18090 STREAMMART_DEMO_API_PORT=18091 \
+	STREAMMART_AIRFLOW_DAGS_PAUSED=true
 
 .PHONY: help install demo test test-unit test-stack-down stack-up stack-down clean
 
@@ -29,7 +30,7 @@ demo: install  ## stack up, sample data produced and landed, marts built by Airf
 	$(BIN)/streammart demo
 
 test: install  ## the whole test suite against a real local stack of its own (started if needed)
-	$(TEST_ENV) $(BIN)/streammart-stack start postgres kafka
+	$(TEST_ENV) $(BIN)/streammart-stack start
 	$(TEST_ENV) $(BIN)/python -m pytest
 
 test-stack-down:  ## stop the test suite's stack

@@ -6,7 +6,6 @@ import sys
 from pathlib import Path
 
 import click
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -16,8 +15,9 @@ from producers.replay import ReplaySummary, SourceReplay
 from producers.sources import SourceReadError
 from streammart.pipeline import DEFAULT_CONFIG, PipelineConfigError, SourceConfig, load_pipeline
 from streammart.settings import PROJECT_ROOT, get_settings, kafka_client_config
+from streammart.terminal import make_console
 
-console = Console(stderr=True)
+console = make_console(stderr=True)
 
 
 def _load(config_path: Path):
@@ -80,7 +80,7 @@ def list_sources(config_path: Path) -> None:
         table.add_column(column)
     for s in _load(config_path).sources:
         table.add_row(s.name, s.format, s.location, s.topic, f"raw.{s.raw_table}", ", ".join(s.key))
-    Console().print(table)
+    make_console().print(table)
 
 
 @main.command()
@@ -123,7 +123,7 @@ def run(config_path: Path, sources: tuple[str, ...], rate: float, max_rejects: i
     for summary in summaries:
         _report_rejects(summary)
     if summaries:
-        Console().print(_summary_table(summaries))
+        make_console().print(_summary_table(summaries))
     sys.exit(exit_code)
 
 

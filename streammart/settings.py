@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     pg_airflow_password: str | None = None
 
     airflow_port: int = 18080
+    airflow_dags_paused: bool = Field(False, description="new DAGs start paused (the test stack's own cycles "
+                                                          "would race the tests' cycles)")
     airflow_jwt_secret: str | None = Field(None, description="Airflow [api_auth] jwt_secret")
     airflow_fernet_key: str | None = Field(None, description="Airflow [core] fernet_key")
     demo_api_port: int = 18081

@@ -15,6 +15,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +26,7 @@ from psycopg import sql
 
 from producers.demo_api import make_server
 from stream_processors.lag import landing_lag
-from streammart.settings import PROJECT_ROOT, get_settings, kafka_client_config
+from streammart.settings import PROJECT_ROOT, kafka_client_config
 
 BIN = Path(sys.executable).parent
 
@@ -40,8 +41,8 @@ def wait_for(check: Callable[[], bool], timeout: float, what: str, interval: flo
 
 
 @pytest.fixture(scope="session")
-def settings():
-    return get_settings()
+def settings(running_stack):
+    return running_stack
 
 
 @pytest.fixture(scope="session")
@@ -110,21 +111,23 @@ def scratch(tmp_path, admin, kafka_config) -> Iterator[Scratch]:
     client.delete_consumer_groups([f"test-landing-{domain}"])
 
 
-@pytest.fixture
-def api_server(tmp_path) -> Iterator[Callable[[Path], str]]:
-    """Serves a folder's ``*.json`` arrays like the demo API; returns the base URL."""
-    servers = []
-
-    def serve(folder: Path) -> str:
-        server = make_server(folder, 0)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
-        return f"http://127.0.0.1:{server.server_address[1]}/api"
-
-    yield serve
-    for server in servers:
+@contextmanager
+def serve_api(folder: Path) -> Iterator[str]:
+    """Serves a folder's ``*.json`` arrays like the demo API; yields the base URL."""
+    server = make_server(folder, 0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/api"
+    finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture
+def api_server() -> Iterator[Callable[[Path], str]]:
+    """``api_server(folder)`` serves it for the rest of the test; returns the base URL."""
+    with ExitStack() as stack:
+        yield lambda folder: stack.enter_context(serve_api(folder))
 
 
 def run_producers(pipeline: Path, rejects_dir: Path) -> subprocess.CompletedProcess:
@@ -168,3 +171,12 @@ def caught_up(conn: psycopg.Connection, kafka_config: dict[str, str], topic: str
 
 def count(conn: psycopg.Connection, table: sql.Identifier) -> int:
     return conn.execute(sql.SQL("SELECT count(*) FROM {}").format(table)).fetchone()[0]
+
+
+def land(settings, pipeline: Path, app_id: str, topics: list[str], log: Path, timeout: float = 180) -> None:
+    """Run a worker until Postgres holds everything Kafka has for ``topics``."""
+    config = kafka_client_config(settings)
+    with psycopg.connect(settings.conninfo("admin"), autocommit=True) as conn, Worker(pipeline, app_id, log) as worker:
+        for topic in topics:
+            wait_for(lambda: worker.alive() and caught_up(conn, config, topic)(), timeout,
+                     f"{topic} to be landed (log: {log})")

@@ -15,13 +15,13 @@ from producers.parsing import RecordParser
 from producers.samples import retail
 from schemas import load_registry
 from streammart.settings import PROJECT_ROOT
-from tests.integration.conftest import Worker, caught_up, count, run_producers, wait_for
+from tests.integration.conftest import count, land, run_producers
 
 pytestmark = pytest.mark.services
 SAMPLE = PROJECT_ROOT / "data" / "retail"
 
 
-def test_shipped_sample_lands_exactly_its_good_rows_with_sql_types(scratch, admin, kafka_config, api_server):
+def test_shipped_sample_lands_exactly_its_good_rows_with_sql_types(scratch, settings, admin, api_server):
     pipeline = scratch.pipeline(SAMPLE / "orders.csv", api_server(SAMPLE) + "/customers")
     produced = run_producers(pipeline, scratch.tmp / "rejects")
     assert produced.returncode == 0, produced.stderr
@@ -32,10 +32,8 @@ def test_shipped_sample_lands_exactly_its_good_rows_with_sql_types(scratch, admi
     expected_orders = order_rows - retail.BAD_ORDER_ROWS
     expected_customers = customer_records - retail.BAD_CUSTOMER_RECORDS
 
-    with Worker(pipeline, scratch.app_id, scratch.tmp / "worker.log") as worker:
-        for topic in (scratch.topic("orders"), scratch.topic("customers")):
-            wait_for(lambda: worker.alive() and caught_up(admin, kafka_config, topic)(), 120,
-                     f"{topic} to be landed (log: {worker.log})")
+    land(settings, pipeline, scratch.app_id, [scratch.topic("orders"), scratch.topic("customers")],
+         scratch.tmp / "worker.log")
 
     assert count(admin, scratch.table("orders")) == expected_orders
     assert count(admin, scratch.table("customers")) == expected_customers
@@ -58,8 +56,7 @@ def test_shipped_sample_lands_exactly_its_good_rows_with_sql_types(scratch, admi
     assert landed_total == total
 
 
-def test_bad_rows_are_rejected_with_position_and_reason_and_good_rows_land(scratch, admin, kafka_config,
-                                                                           api_server):
+def test_bad_rows_are_rejected_with_position_and_reason_and_good_rows_land(scratch, settings, admin, api_server):
     orders = scratch.tmp / "orders.csv"
     orders.write_text(
         "order_id,customer_id,product_id,order_ts,quantity,unit_price,amount,currency,status\n"
@@ -87,10 +84,8 @@ def test_bad_rows_are_rejected_with_position_and_reason_and_good_rows_land(scrat
     assert customer_rejects[0].startswith(f"{api}?page=2#9: updated_at: expected a date/time, got 1717200000")
     assert "2 rejected" in produced.stderr and "orders.csv:4: order_ts" in produced.stderr
 
-    with Worker(scratch.pipeline(orders, api), scratch.app_id, scratch.tmp / "worker.log") as worker:
-        for topic in (scratch.topic("orders"), scratch.topic("customers")):
-            wait_for(lambda: worker.alive() and caught_up(admin, kafka_config, topic)(), 120,
-                     f"{topic} to be landed (log: {worker.log})")
+    land(settings, scratch.pipeline(orders, api), scratch.app_id,
+         [scratch.topic("orders"), scratch.topic("customers")], scratch.tmp / "worker.log")
     landed = admin.execute(sql.SQL("SELECT order_id, amount, status FROM {} ORDER BY order_id").format(
         scratch.table("orders"))).fetchall()
     assert landed == [("A1", Decimal("5.00"), "paid"), ("A2", Decimal("10.00"), "Shipped"),
@@ -98,16 +93,13 @@ def test_bad_rows_are_rejected_with_position_and_reason_and_good_rows_land(scrat
     assert count(admin, scratch.table("customers")) == 59
 
 
-def test_redelivered_messages_add_no_rows(scratch, admin, kafka_config, api_server):
+def test_redelivered_messages_add_no_rows(scratch, settings, admin, kafka_config, api_server):
     pipeline = scratch.pipeline(SAMPLE / "orders.csv", api_server(SAMPLE) + "/customers")
     assert run_producers(pipeline, scratch.tmp / "rejects").returncode == 0
     topics = [scratch.topic("orders"), scratch.topic("customers")]
 
     def land_all(log_name: str) -> None:
-        with Worker(pipeline, scratch.app_id, scratch.tmp / log_name) as worker:
-            for topic in topics:
-                wait_for(lambda: worker.alive() and caught_up(admin, kafka_config, topic)(), 120,
-                         f"{topic} to be landed (log: {worker.log})")
+        land(settings, pipeline, scratch.app_id, topics, scratch.tmp / log_name)
 
     def snapshot() -> tuple[int, int, int]:
         query = sql.SQL("SELECT count(*), count(DISTINCT _event_id), max(_landed_at) IS NOT NULL FROM {}")

@@ -36,6 +36,7 @@ def custom_settings(tmp_path: Path) -> Settings:
         kafka_partitions=3,
         pg_port=25999,
         airflow_port=28999,
+        airflow_dags_paused=False,
         pg_admin_password="a",
         pg_ingest_password="i",
         pg_transform_password="t",
@@ -137,6 +138,8 @@ def test_airflow_env_points_everything_at_the_stack(custom_settings: Settings) -
     assert env["AIRFLOW__CORE__DAGS_FOLDER"] == str(PROJECT_ROOT / "airflow_dags")
     assert env["AIRFLOW__CORE__LOAD_EXAMPLES"] == "False"
     assert env["AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION"] == "False"
+    paused = custom_settings.model_copy(update={"airflow_dags_paused": True})
+    assert airflow.airflow_env(paused)["AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION"] == "True"
     assert env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS"] == "True"
     assert env["AIRFLOW__API__HOST"] == "127.0.0.1"
     assert env["AIRFLOW__API__PORT"] == "28999"

@@ -15,7 +15,7 @@ import psycopg
 import pytest
 from psycopg import errors, sql
 
-from stack import airflow, kafka, postgres
+from stack import airflow, kafka, postgres, services
 from stack.processes import listeners
 from streammart.settings import PROJECT_ROOT, ROLES, Settings
 
@@ -185,15 +185,15 @@ def test_airflow_cli_runs_with_airflow_env(running_stack: Settings) -> None:
 def test_status_reports_everything_up(running_airflow: Settings) -> None:
     result = stack_cli("status")
     assert result.returncode == 0, result.stdout + result.stderr
-    for name in ("postgres", "kafka", "airflow scheduler", "airflow api-server", "airflow dag-processor",
-                 "airflow triggerer"):
+    for name in ("postgres", "kafka", "processors", "demo-api", "airflow scheduler", "airflow api-server",
+                 "airflow dag-processor", "airflow triggerer"):
         line = next(line for line in result.stdout.splitlines() if f" {name} " in line)
         assert "running" in line, line
 
 
 def test_status_exit_code_says_whether_everything_runs(running_stack: Settings) -> None:
     result = stack_cli("status")
-    everything_up = len(airflow.running_components(running_stack)) == len(airflow.COMPONENTS)
+    everything_up = all(row.up for row in services.statuses(running_stack))
     assert result.returncode == (0 if everything_up else 3), result.stdout + result.stderr
     assert "postgres" in result.stdout and "kafka" in result.stdout
 
