@@ -9,13 +9,14 @@ import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from producers.publisher import DeliveryError, Publisher, ensure_topics
+from producers.publisher import DeliveryError, Publisher
 from producers.rejects import RejectThresholdExceeded
 from producers.replay import ReplaySummary, SourceReplay
 from producers.sources import SourceReadError
 from streammart.pipeline import DEFAULT_CONFIG, PipelineConfigError, SourceConfig, load_pipeline
 from streammart.settings import PROJECT_ROOT, get_settings, kafka_client_config
 from streammart.terminal import make_console
+from streammart.topics import ensure_topics
 
 console = make_console(stderr=True)
 

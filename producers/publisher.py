@@ -2,10 +2,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
-
-from confluent_kafka import KafkaError, KafkaException, Producer
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka import KafkaError, Producer
 
 log = logging.getLogger(__name__)
 
@@ -20,25 +17,6 @@ PRODUCER_DEFAULTS = {
 
 class DeliveryError(RuntimeError):
     """Kafka did not accept some events after the producer's own retries."""
-
-
-def ensure_topics(client_config: dict[str, str], topics: Iterable[str], partitions: int) -> list[str]:
-    """Create missing topics (``partitions`` each); returns the ones created."""
-    admin = AdminClient(client_config)
-    existing = set(admin.list_topics(timeout=15).topics)
-    wanted = [t for t in dict.fromkeys(topics) if t not in existing]
-    if not wanted:
-        return []
-    futures = admin.create_topics([NewTopic(t, num_partitions=partitions, replication_factor=1) for t in wanted])
-    created = []
-    for topic, future in futures.items():
-        try:
-            future.result(timeout=30)
-            created.append(topic)
-        except KafkaException as exc:
-            if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
-                raise
-    return created
 
 
 class Publisher:

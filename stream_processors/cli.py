@@ -6,11 +6,14 @@ from pathlib import Path
 
 import click
 import psycopg
+from confluent_kafka import KafkaException
 
 from stream_processors.app import APP_ID, ProcessorOptions, build_app, landing_targets
+from stream_processors.dead_letters import dlq_topic
 from stream_processors.raw_tables import ensure_raw_tables
 from streammart.pipeline import DEFAULT_CONFIG, PipelineConfigError, load_pipeline
-from streammart.settings import get_settings
+from streammart.settings import get_settings, kafka_client_config
+from streammart.topics import ensure_topics
 
 log = logging.getLogger("stream_processors")
 
@@ -56,14 +59,21 @@ def prepare(config_path: Path) -> None:
 @click.pass_obj
 def worker(config_path: Path, batch_size: int, batch_seconds: float, app_id: str, loglevel: str) -> None:
     """Run a landing worker; start more for scale-out (same consumer group)."""
+    settings = get_settings()
     try:
         pipeline = load_pipeline(config_path)
         tables = prepare_tables(config_path)
+        topics = list(pipeline.topics())
+        ensure_topics(kafka_client_config(settings), topics + [dlq_topic(t) for t in topics],
+                      settings.kafka_partitions)
     except PipelineConfigError as exc:
         raise click.ClickException(str(exc)) from None
     except psycopg.OperationalError as exc:
         raise click.ClickException(f"cannot reach Postgres: {exc}") from None
-    app = build_app(pipeline, get_settings(), ProcessorOptions(batch_size=batch_size, batch_seconds=batch_seconds, app_id=app_id))
+    except KafkaException as exc:
+        raise click.ClickException(f"cannot reach Kafka at {settings.bootstrap_servers}: {exc}") from None
+    app = build_app(pipeline, settings, ProcessorOptions(batch_size=batch_size, batch_seconds=batch_seconds,
+                                                         app_id=app_id))
     log.info("landing %s", ", ".join(tables))
     from faust.worker import Worker
 
