@@ -109,18 +109,22 @@ def run(config_path: Path, sources: tuple[str, ...], rate: float, max_rejects: i
     show = console.is_terminal if progress is None else progress
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     exit_code = 0
+    replay: SourceReplay | None = None
     try:
         with Progress(*columns, console=console, disable=not show) as bar:
             for config in selected:
                 replay = SourceReplay(config, publisher, rejects_dir, max_rejects=max_rejects, rate=rate)
                 task = bar.add_task(config.name, total=replay.total_hint())
                 summaries.append(replay.run(lambda: bar.advance(task)))
+                replay = None
     except (SourceReadError, RejectThresholdExceeded, DeliveryError) as exc:
         console.print(f"[red]error:[/] {exc}")
         exit_code = 1
     except KeyboardInterrupt:
         console.print("[yellow]interrupted: flushed what was produced so far[/]")
         exit_code = 130
+    if replay is not None:  # the source that was cut short still gets its line
+        summaries.append(replay.summary)
     for summary in summaries:
         _report_rejects(summary)
     if summaries:

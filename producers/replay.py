@@ -45,6 +45,7 @@ class SourceReplay:
         self.rejects = RejectLog(rejects_dir, config.name, limit=max_rejects)
         self.pacer = Pacer(rate)
         self.source = open_source(config)
+        self.summary = ReplaySummary(config.name, config.topic, rejects_file=self.rejects.path)
 
     def total_hint(self) -> int | None:
         return self.source.total_hint()
@@ -72,7 +73,8 @@ class SourceReplay:
         return True
 
     def run(self, on_record: Callable[[], None] = lambda: None) -> ReplaySummary:
-        summary = ReplaySummary(self.config.name, self.config.topic, rejects_file=self.rejects.path)
+        """Replay the whole source; ``self.summary`` is complete even when this raises."""
+        summary = self.summary
         delivered_before = self.publisher.delivered
         start = time.monotonic()
         try:

@@ -130,9 +130,10 @@ def api_server() -> Iterator[Callable[[Path], str]]:
         yield lambda folder: stack.enter_context(serve_api(folder))
 
 
-def run_producers(pipeline: Path, rejects_dir: Path) -> subprocess.CompletedProcess:
+def run_producers(pipeline: Path, rejects_dir: Path, *args: str) -> subprocess.CompletedProcess:
+    """The real ``producers run`` CLI; ``args`` adds sources and options."""
     return subprocess.run([BIN / "producers", "--config", str(pipeline), "run", "--rejects-dir", str(rejects_dir),
-                           "--no-progress"], capture_output=True, text=True, timeout=180, cwd=PROJECT_ROOT)
+                           "--no-progress", *args], capture_output=True, text=True, timeout=180, cwd=PROJECT_ROOT)
 
 
 class Worker:

@@ -126,3 +126,18 @@ def test_redelivered_messages_add_no_rows(scratch, settings, admin, kafka_config
     later = admin.execute(sql.SQL("SELECT count(*) FROM {} WHERE _landed_at > %s").format(
         scratch.table("orders")), (first_landed_at,)).fetchone()[0]
     assert later == 0
+
+
+def test_unreadable_input_and_reject_threshold_fail_the_run(scratch, api_server):
+    api = api_server(SAMPLE) + "/customers"
+    missing = run_producers(scratch.pipeline(scratch.tmp / "nope.csv", api), scratch.tmp / "rejects")
+    assert missing.returncode == 1
+    assert "cannot read" in missing.stderr and "nope.csv" in missing.stderr
+
+    bad = scratch.tmp / "bad.csv"
+    bad.write_text("order_id,customer_id,product_id,order_ts,quantity,unit_price,amount,currency,status\n"
+                   "A1,C1,P1,never,1,1.00,1.00,USD,paid\n"
+                   "A2,C1,P1,never,1,1.00,1.00,USD,paid\n")
+    over = run_producers(scratch.pipeline(bad, api), scratch.tmp / "rejects", "orders", "--max-rejects", "1")
+    assert over.returncode == 1
+    assert "more than 1 rejects" in over.stderr

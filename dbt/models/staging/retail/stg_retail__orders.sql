@@ -2,28 +2,8 @@
 -- Latest = newest event time, then the later landing, then the later Kafka
 -- position (one key always lives in one partition, so offsets are comparable).
 
-with versions as (
-
-    select * from {{ ref('base_retail__orders') }}
-
-),
-
-ranked as (
-
-    select
-        *,
-        row_number() over (
-            partition by order_id
-            order by
-                _event_time desc nulls last,
-                _landed_at desc,
-                _offset desc nulls last,
-                _partition desc nulls last
-        ) as version_rank,
-        count(*) over (partition by order_id) as versions_count
-
-    from versions
-
+with ranked as (
+{{ rank_versions(ref('base_retail__orders'), 'order_id') }}
 ),
 
 latest as (
