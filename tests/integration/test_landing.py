@@ -3,19 +3,21 @@ from __future__ import annotations
 
 import csv
 import json
+from datetime import datetime, timezone
 from decimal import Decimal
 
 import pytest
-from confluent_kafka import TopicPartition
+from confluent_kafka import Consumer, ConsumerGroupTopicPartitions, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient
-from confluent_kafka import ConsumerGroupTopicPartitions
 from psycopg import sql
 
 from producers.parsing import RecordParser
 from producers.samples import retail
 from schemas import load_registry
+from schemas.wire import encode
 from streammart.settings import PROJECT_ROOT
-from tests.integration.conftest import count, land, run_producers
+from streammart.topics import ensure_topics
+from tests.integration.conftest import count, land, run_producers, wait_for
 
 pytestmark = pytest.mark.services
 SAMPLE = PROJECT_ROOT / "data" / "retail"
@@ -141,3 +143,45 @@ def test_unreadable_input_and_reject_threshold_fail_the_run(scratch, api_server)
     over = run_producers(scratch.pipeline(bad, api), scratch.tmp / "rejects", "orders", "--max-rejects", "1")
     assert over.returncode == 1
     assert "more than 1 rejects" in over.stderr
+
+
+def test_undecodable_events_go_to_dead_letters_and_the_rest_lands(scratch, settings, admin, kafka_config):
+    topic = scratch.topic("orders")
+    ensure_topics(kafka_config, [topic], 1)
+    schema = load_registry().get("retail.orders.v1")
+    good = {"order_id": "G1", "customer_id": "C1", "product_id": None,
+            "order_ts": datetime(2024, 6, 1, tzinfo=timezone.utc), "quantity": 1, "unit_price": Decimal("1.00"), "amount": Decimal("1.00"), "currency": "USD", "status": "paid"}
+    producer = Producer(kafka_config)
+    producer.produce(topic, key=b"G1", value=encode(schema, good))
+    producer.produce(topic, key=b"X", value=b"\x00garbage", headers=[("source", b"somewhere-else")])
+    producer.produce(topic, key=b"G2", value=encode(schema, {**good, "order_id": "G2"}))
+    assert producer.flush(30) == 0
+
+    pipeline = scratch.pipeline(scratch.tmp / "unused.csv", "http://127.0.0.1:9/unused")
+    land(settings, pipeline, scratch.app_id, [topic], scratch.tmp / "worker.log")
+
+    assert count(admin, scratch.table("orders")) == 2
+    letters = admin.execute('SELECT "offset", value, headers, error, stage FROM raw._dead_letters WHERE topic = %s',
+                            (topic,)).fetchall()
+    assert len(letters) == 1
+    offset, value, headers, error, stage = letters[0]
+    assert (offset, bytes(value), stage) == (1, b"\x00garbage", "decode")
+    assert headers["source"] == "somewhere-else" and "C3 01" in error
+
+    consumer = Consumer({**kafka_config, "group.id": f"{scratch.app_id}-dlq", "auto.offset.reset": "earliest"})
+    consumer.subscribe([f"{topic}.dlq"])
+    captured = []
+
+    def received() -> bool:
+        message = consumer.poll(1.0)
+        if message is not None and message.error() is None:
+            captured.append(message)
+        return bool(captured)
+
+    try:
+        wait_for(received, 60, "the dead letter on the DLQ topic", interval=0)
+    finally:
+        consumer.close()
+    dlq = dict(captured[0].headers())
+    assert captured[0].value() == b"\x00garbage"
+    assert dlq["stage"] == b"decode" and dlq["original_offset"] == b"1" and b"C3 01" in dlq["error"]

@@ -1,0 +1,85 @@
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from decimal import Decimal
+
+
+from schemas import load_registry
+from schemas.wire import encode
+from stream_processors.app import landing_targets
+from stream_processors.decoding import DeadLetter, decode_row
+from stream_processors.landing import Batch, copy_type
+from stream_processors.raw_tables import create_table_sql, evolve_sql
+from streammart.pipeline import load_pipeline
+
+ORDER = {"order_id": "O1", "customer_id": "C1", "product_id": None,
+         "order_ts": datetime(2024, 6, 3, 10, 0, tzinfo=timezone.utc), "quantity": 2,
+         "unit_price": Decimal("3.50"), "amount": Decimal("7.00"), "currency": "USD", "status": "paid"}
+
+
+@dataclass
+class Message:
+    value: bytes
+    topic: str = "retail.orders.v1"
+    partition: int = 3
+    offset: int = 41
+    key: bytes | None = b"O1"
+    timestamp: float = 1717400000.0
+    headers: list = field(default_factory=lambda: [("event_id", b"abc"), ("source", b"retail_orders")])
+
+
+def orders_target():
+    return landing_targets(load_pipeline())["retail.orders.v1"]
+
+
+def test_a_valid_event_becomes_a_row_in_copy_column_order():
+    registry = load_registry()
+    target = orders_target()
+    row = decode_row(Message(encode(registry.get("retail.orders.v1"), ORDER)), target, registry)
+    columns = [c.name for c in target.table.copy_columns]
+    values = dict(zip(columns, row))
+    assert values["order_id"] == "O1" and values["amount"] == Decimal("7.00")
+    assert values["_event_id"] == "abc"
+    assert (values["_topic"], values["_partition"], values["_offset"], values["_key"]) == ("retail.orders.v1", 3, 41, "O1")
+    assert values["_event_time"] == ORDER["order_ts"]
+    assert values["_produced_at"] == datetime.fromtimestamp(1717400000.0, timezone.utc)
+    assert values["_schema_fingerprint"] == registry.get("retail.orders.v1").fingerprint_hex
+
+
+def test_without_event_id_header_the_id_is_a_hash_of_the_bytes():
+    registry = load_registry()
+    value = encode(registry.get("retail.orders.v1"), ORDER)
+    first = decode_row(Message(value, headers=[]), orders_target(), registry)
+    again = decode_row(Message(value, headers=[], offset=99), orders_target(), registry)
+    names = [c.name for c in orders_target().table.copy_columns]
+    assert first[names.index("_event_id")] == again[names.index("_event_id")]
+    assert len(first[names.index("_event_id")]) == 32
+
+
+def test_undecodable_or_foreign_events_become_dead_letters():
+    registry = load_registry()
+    garbage = decode_row(Message(b"not avro"), orders_target(), registry)
+    assert isinstance(garbage, DeadLetter) and "C3 01" in garbage.error
+    assert garbage.value == b"not avro" and garbage.headers["source"] == "retail_orders"
+    customer = {"customer_id": "C1", "name": "Ann", "email": None, "country": None, "signup_date": None,
+                "updated_at": ORDER["order_ts"]}
+    foreign = decode_row(Message(encode(registry.get("retail.customers.v1"), customer)), orders_target(), registry)
+    assert isinstance(foreign, DeadLetter) and "does not belong to topic" in foreign.error
+
+
+def test_batch_tracks_the_next_offset_per_partition():
+    batch = Batch()
+    for partition, offset in [(0, 5), (0, 3), (1, 9)]:
+        batch.track("t", partition, offset)
+    assert batch.next_offsets == {("t", 0): 6, ("t", 1): 10}
+
+
+def test_copy_types_and_ddl():
+    assert copy_type("numeric(12,2)") == "numeric"
+    assert copy_type("integer") == "int4" and copy_type("timestamptz") == "timestamptz"
+    table = orders_target().table
+    ddl = create_table_sql(table).as_string(None)
+    assert '"raw"."retail__orders"' in ddl
+    assert '"amount" numeric(14,2) NOT NULL' in ddl and '"product_id" text,' in ddl
+    assert "UNIQUE (_topic, _partition, _offset)" in ddl
+    added = [s.as_string(None) for s in evolve_sql(table, {c.name for c in table.copy_columns} - {"product_id"})]
+    assert added == ['ALTER TABLE "raw"."retail__orders" ADD COLUMN IF NOT EXISTS "product_id" text']
