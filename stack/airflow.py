@@ -126,16 +126,6 @@ def sql_alchemy_conn(settings: Settings, driver: str = "psycopg") -> str:
     return f"postgresql+{driver}://{user}:{password}@{settings.pg_host}:{settings.pg_port}/{AIRFLOW_DATABASE}"
 
 
-def streammart_env(settings: Settings) -> dict[str, str]:
-    """The settings as ``STREAMMART_*`` variables, so child processes see the same stack."""
-    env: dict[str, str] = {}
-    for key, value in settings.model_dump().items():
-        if value is None:
-            continue
-        env[f"STREAMMART_{key.upper()}"] = str(value)
-    return env
-
-
 def _prepend_path(first: str, existing: str | None) -> str:
     return f"{first}{os.pathsep}{existing}" if existing else first
 
@@ -153,7 +143,7 @@ def airflow_env(settings: Settings | None = None) -> dict[str, str]:
     if not settings.airflow_jwt_secret:
         raise StackError("airflow: no JWT secret; start the stack once (it writes secrets.env) "
                          "or set STREAMMART_AIRFLOW_JWT_SECRET")
-    env = streammart_env(settings)
+    env = settings.as_env()
     env.update(
         {
             "AIRFLOW_HOME": str(airflow_home(settings)),

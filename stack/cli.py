@@ -21,7 +21,7 @@ from rich.table import Table
 from rich.text import Text
 
 from stack import services
-from stack.airflow import airflow_env, streammart_env
+from stack.airflow import airflow_env
 from stack.processes import StackError
 from streammart.settings import get_settings
 
@@ -206,7 +206,7 @@ def env(with_airflow: bool) -> None:
     the ones the stack will use.
     """
     settings = services.prepared_settings()
-    variables = airflow_env(settings) if with_airflow else streammart_env(settings)
+    variables = airflow_env(settings) if with_airflow else settings.as_env()
     for key in sorted(variables):
         click.echo(f"export {key}={shlex.quote(variables[key])}")
 

@@ -33,11 +33,6 @@ from streammart.settings import PROJECT_ROOT, Settings, kafka_client_config
 START_TIMEOUT = 90.0
 
 
-def settings_env(settings: Settings) -> dict[str, str]:
-    """The settings as ``STREAMMART_*`` variables, so a child process sees the same stack."""
-    return {f"STREAMMART_{k.upper()}": str(v) for k, v in settings.model_dump().items() if v is not None}
-
-
 @dataclass(frozen=True)
 class PipelineProcess:
     """A console script of this project run as a stack service."""
@@ -79,7 +74,7 @@ class PipelineProcess:
         remove_stale_pidfile(self.pidfile(settings), self.cmdline_marker)
         ensure_ports_free(self.ports(settings), self.name)
         ensure_dir(self.pidfile(settings).parent)
-        env = {**os.environ, **settings_env(settings)}
+        env = {**os.environ, **settings.as_env()}
         pid = spawn(self.command(), env=env, log_path=self.log(settings), pidfile=self.pidfile(settings),
                     cwd=PROJECT_ROOT)
         wait_until(lambda: self.ready(settings, pid), what=self.name, timeout=START_TIMEOUT,

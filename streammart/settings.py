@@ -60,6 +60,11 @@ class Settings(BaseSettings):
     def bootstrap_servers(self) -> str:
         return self.kafka_bootstrap or f"127.0.0.1:{self.kafka_port}"
 
+    def as_env(self) -> dict[str, str]:
+        """The settings as ``STREAMMART_*`` variables, so a child process sees the same stack."""
+        return {f"STREAMMART_{key.upper()}": str(value) for key, value in self.model_dump().items()
+                if value is not None}
+
     def role_name(self, role: str) -> str:
         """Postgres role name for one of ROLES (``admin`` is the stack's superuser)."""
         if role not in ROLES:
