@@ -3,7 +3,6 @@ and an incremental cycle produce the hand-computed marts."""
 from __future__ import annotations
 
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest

@@ -16,7 +16,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 if str(PROJECT_ROOT) not in sys.path:  # plain `pytest` (not `python -m pytest`) from anywhere
     sys.path.insert(0, str(PROJECT_ROOT))
 
-from streammart.settings import Settings, get_settings  # noqa: E402
+from streammart.settings import get_settings  # noqa: E402
 
 STACK_ENV_PREFIX = "STREAMMART_"
 
