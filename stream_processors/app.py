@@ -199,6 +199,9 @@ def build_app(pipeline: PipelineConfig, settings: Settings, options: ProcessorOp
         topic_partitions=settings.kafka_partitions,
         consumer_auto_offset_reset="earliest",
         broker_commit_interval=1.0,
+        # A crashed worker's partitions move to the others after this long, not Faust's 60 s.
+        broker_session_timeout=10.0,
+        broker_heartbeat_interval=3.0,
         broker_client_id=worker_client_id(options.app_id),
         datadir=str(datadir),
     )

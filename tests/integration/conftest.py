@@ -154,6 +154,11 @@ class Worker:
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
+    def kill(self) -> None:
+        """SIGKILL: no flush, no commit, no goodbye — a crash."""
+        self.process.kill()
+        self.process.wait(timeout=30)
+
     def __exit__(self, *_) -> None:
         if not self.alive():
             return
