@@ -1,4 +1,4 @@
-"""The micro-batch DAG file imports cleanly through Airflow's DagBag.
+"""The DAG files import cleanly through Airflow's DagBag and say what they promise.
 
 Airflow reads its configuration once, at import time, so the check runs in a
 subprocess with its own AIRFLOW_HOME and a throwaway SQLite metadata database:
@@ -38,7 +38,15 @@ if dag is not None:
         timetable=type(timetable).__name__,
         doc_md=bool(dag.doc_md),
     )
-print("RESULT " + json.dumps(info))
+backfill = bag.dags.get("streammart_backfill")
+if backfill is not None:
+    info["backfill"] = {
+        "timetable": type(backfill.timetable).__name__,
+        "max_active_runs": backfill.max_active_runs,
+        "task_ids": [t.task_id for t in backfill.tasks],
+        "params": {k: backfill.params[k] for k in backfill.params},
+    }
+print("RESULT " + json.dumps(info, default=str))
 """
 
 
@@ -96,3 +104,11 @@ def test_schedule_follows_the_environment(tmp_path: Path) -> None:
     info = _inspect(tmp_path, {"STREAMMART_MICROBATCH_MINUTES": "5"})
     assert info["import_errors"] == {}
     assert info["schedule_seconds"] == 300
+
+
+def test_backfill_dag_is_manual_with_full_refresh_by_default(dag_info: dict) -> None:
+    backfill = dag_info["backfill"]
+    assert backfill["timetable"] == "NullTimetable"  # manual only
+    assert backfill["max_active_runs"] == 1
+    assert backfill["task_ids"] == ["dbt_rebuild"]
+    assert backfill["params"] == {"full_refresh": True, "select": None}
