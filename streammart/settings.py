@@ -116,5 +116,5 @@ def kafka_client_config(settings: Settings | None = None) -> dict[str, str]:
     prefix = "STREAMMART_KAFKA__"
     for name, value in os.environ.items():
         if name.startswith(prefix):
-            config[name[len(prefix):].lower().replace("__", "_").replace("_", ".")] = value
+            config[name[len(prefix):].lower().replace("_", ".")] = value
     return config
