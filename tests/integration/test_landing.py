@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import csv
 import json
+import signal
+import subprocess
 from datetime import datetime, timezone
 from decimal import Decimal
 
@@ -16,8 +18,9 @@ from producers.samples import retail
 from schemas import load_registry
 from schemas.wire import encode
 from streammart.settings import PROJECT_ROOT
+from stream_processors.lag import high_watermarks
 from streammart.topics import ensure_topics
-from tests.integration.conftest import count, land, run_producers, wait_for
+from tests.integration.conftest import BIN, count, land, run_producers, wait_for
 
 pytestmark = pytest.mark.services
 SAMPLE = PROJECT_ROOT / "data" / "retail"
@@ -185,3 +188,24 @@ def test_undecodable_events_go_to_dead_letters_and_the_rest_lands(scratch, setti
     dlq = dict(captured[0].headers())
     assert captured[0].value() == b"\x00garbage"
     assert dlq["stage"] == b"decode" and dlq["original_offset"] == b"1" and b"C3 01" in dlq["error"]
+
+
+def test_ctrl_c_stops_the_replay_cleanly_with_a_summary(scratch, kafka_config, api_server):
+    pipeline = scratch.pipeline(SAMPLE / "orders.csv", api_server(SAMPLE) + "/customers")
+    replay = subprocess.Popen([BIN / "producers", "--config", str(pipeline), "run", "orders", "--rate", "200",
+                               "--no-progress", "--rejects-dir", str(scratch.tmp / "rejects")],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=PROJECT_ROOT)
+    try:
+        wait_for(lambda: sum(high_watermarks(kafka_config, scratch.topic("orders")).values()) > 0, 60,
+                 "the first events of the paced replay")
+        replay.send_signal(signal.SIGINT)
+        out, err = replay.communicate(timeout=60)
+    finally:
+        if replay.poll() is None:
+            replay.kill()
+    assert replay.returncode == 130, err
+    assert "interrupted" in err
+    delivered = sum(high_watermarks(kafka_config, scratch.topic("orders")).values())
+    line = next(row for row in out.splitlines() if "orders" in row and scratch.topic("orders") in row)
+    produced = int(line.split("│")[4])
+    assert 0 < produced < 3000 and produced == delivered
