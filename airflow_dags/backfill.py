@@ -20,7 +20,7 @@ from typing import Any
 
 from airflow.sdk import Param, dag, get_current_context, task
 
-from streammart.dbt_cycle import run_cycle
+from streammart.dbt_cycle import run_cycle_for_task
 
 
 @dag(
@@ -42,10 +42,7 @@ def streammart_backfill() -> None:
     @task(task_id="dbt_rebuild", execution_timeout=timedelta(hours=2))
     def dbt_rebuild() -> dict[str, Any]:
         params = get_current_context()["params"]
-        result = run_cycle(full_refresh=bool(params["full_refresh"]), select=params["select"] or None)
-        print(result.summary())
-        result.raise_for_status()
-        return result.as_dict()
+        return run_cycle_for_task(full_refresh=bool(params["full_refresh"]), select=params["select"] or None)
 
     dbt_rebuild()
 

@@ -28,7 +28,7 @@ from typing import Any
 
 from airflow.sdk import dag, task
 
-from streammart.dbt_cycle import run_cycle
+from streammart.dbt_cycle import run_cycle_for_task
 
 MICROBATCH_MINUTES = int(os.environ.get("STREAMMART_MICROBATCH_MINUTES", "2"))
 
@@ -49,10 +49,7 @@ def streammart_microbatch() -> None:
     @task(task_id="dbt_cycle", execution_timeout=timedelta(minutes=max(10, 5 * MICROBATCH_MINUTES)))
     def dbt_cycle() -> dict[str, Any]:
         """Run one cycle; fail the task when a model or a test failed."""
-        result = run_cycle()
-        print(result.summary())
-        result.raise_for_status()
-        return result.as_dict()
+        return run_cycle_for_task()
 
     dbt_cycle()
 

@@ -49,7 +49,7 @@ from stack.processes import (
     terminate,
     wait_until,
 )
-from streammart.settings import PROJECT_ROOT, Settings, get_settings
+from streammart.settings import kafka_client_config, PROJECT_ROOT, Settings, get_settings
 
 log = logging.getLogger(__name__)
 
@@ -126,6 +126,17 @@ def sql_alchemy_conn(settings: Settings, driver: str = "psycopg") -> str:
     return f"postgresql+{driver}://{user}:{password}@{settings.pg_host}:{settings.pg_port}/{AIRFLOW_DATABASE}"
 
 
+def kafka_connection(settings: Settings) -> str:
+    """The ``streammart_kafka`` connection (JSON form) the event-driven DAG's trigger consumes with.
+
+    ``earliest``: a trigger starting for the first time also sees the signals sent
+    before it subscribed (at worst one extra, empty, dbt cycle).
+    """
+    extra = {**kafka_client_config(settings), "group.id": "streammart-airflow-landed",
+             "auto.offset.reset": "earliest"}
+    return json.dumps({"conn_type": "kafka", "extra": extra})
+
+
 def _prepend_path(first: str, existing: str | None) -> str:
     return f"{first}{os.pathsep}{existing}" if existing else first
 
@@ -164,6 +175,7 @@ def airflow_env(settings: Settings | None = None) -> dict[str, str]:
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "10",
             "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "10",
             "AIRFLOW__DAG_PROCESSOR__PARSING_PROCESSES": "1",
+            "AIRFLOW_CONN_STREAMMART_KAFKA": kafka_connection(settings),
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
             "PATH": _prepend_path(str(venv_bin()), os.environ.get("PATH")),
             "PYTHONPATH": _prepend_path(str(PROJECT_ROOT), os.environ.get("PYTHONPATH")),

@@ -20,6 +20,7 @@ import psycopg
 from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
 
 from schemas.registry import SchemaRegistry, load_registry
+from stream_processors.control import CONTROL_TOPIC, SIGNAL_INTERVAL, LandedSignal
 from stream_processors.dead_letters import dlq_headers, dlq_topic
 from stream_processors.decoding import DeadLetter, LandingTarget, decode_row
 from stream_processors.landing import Batch, LandResult, committed_offsets, land_batch
@@ -71,13 +72,14 @@ class LandingAgent:
     """Consumes one topic; owns one Postgres connection, reopened after failures."""
 
     def __init__(self, app: faust.App, target: LandingTarget, registry: SchemaRegistry, conninfo: str,
-                 options: ProcessorOptions, stats: LandingStats):
+                 options: ProcessorOptions, stats: LandingStats, landed: LandedSignal):
         self.app = app
         self.target = target
         self.registry = registry
         self.conninfo = conninfo
         self.options = options
         self.stats = stats
+        self.landed = landed
         self.dlq = app.topic(dlq_topic(target.topic), key_serializer="raw", value_serializer="raw")
         self._conn: psycopg.AsyncConnection | None = None
         self.next_offsets: dict[TP, int] = {}
@@ -183,6 +185,7 @@ class LandingAgent:
             result = await self.land(batch)
             await self.publish_dead_letters(batch.dead_letters)
             self.stats.add(result)
+            self.landed.add(self.target.table.name, result.landed)
             log.debug("%s: landed %d, skipped %d already landed, %d dead letters", self.target.topic,
                       result.landed, result.duplicates, result.dead_letters)
 
@@ -215,10 +218,12 @@ def build_app(pipeline: PipelineConfig, settings: Settings, options: ProcessorOp
 
     app.transport.Consumer = postgres_positioned_consumer(landed_positions, targets)
     stats = LandingStats()
+    landed = LandedSignal()
+    control = app.topic(CONTROL_TOPIC, key_serializer="raw", value_serializer="raw", partitions=1)
     agents = []
     for topic, target in targets.items():
         channel = app.topic(topic, key_serializer="raw", value_serializer="raw")
-        agent = LandingAgent(app, target, registry, conninfo, options, stats)
+        agent = LandingAgent(app, target, registry, conninfo, options, stats, landed)
         app.agent(channel, name=f"land_{target.table.name}")(agent.__call__)
         agents.append(agent)
 
@@ -226,6 +231,12 @@ def build_app(pipeline: PipelineConfig, settings: Settings, options: ProcessorOp
     async def reload_offsets(app: faust.App, assigned, **_) -> None:
         for agent in agents:
             agent.forget_offsets()
+
+    @app.timer(interval=SIGNAL_INTERVAL)
+    async def signal_landed() -> None:
+        message = landed.take()
+        if message is not None:
+            await control.send(key=b"landed", value=message)
 
     @app.timer(interval=10.0)
     async def report() -> None:

@@ -9,6 +9,7 @@ import psycopg
 from confluent_kafka import KafkaException
 
 from stream_processors.app import APP_ID, ProcessorOptions, build_app, landing_targets
+from stream_processors.control import CONTROL_TOPIC
 from stream_processors.dead_letters import dlq_topic
 from stream_processors.raw_tables import ensure_raw_tables
 from streammart.pipeline import DEFAULT_CONFIG, PipelineConfigError, load_pipeline
@@ -66,6 +67,7 @@ def worker(config_path: Path, batch_size: int, batch_seconds: float, app_id: str
         topics = list(pipeline.topics())
         ensure_topics(kafka_client_config(settings), topics + [dlq_topic(t) for t in topics],
                       settings.kafka_partitions)
+        ensure_topics(kafka_client_config(settings), [CONTROL_TOPIC], 1)
     except PipelineConfigError as exc:
         raise click.ClickException(str(exc)) from None
     except psycopg.OperationalError as exc:

@@ -160,6 +160,15 @@ class CycleResult:
         )
 
 
+def run_cycle_for_task(full_refresh: bool = False, select: str | None = None) -> dict[str, Any]:
+    """The body of every DAG's dbt task: one cycle, its summary in the task log,
+    the task failed when the cycle failed, the statistics returned for XCom."""
+    result = run_cycle(full_refresh=full_refresh, select=select)
+    print(result.summary())
+    result.raise_for_status()
+    return result.as_dict()
+
+
 def run_cycle(
     full_refresh: bool = False,
     select: str | None = None,

@@ -83,3 +83,21 @@ def test_copy_types_and_ddl():
     assert "UNIQUE (_topic, _partition, _offset)" in ddl
     added = [s.as_string(None) for s in evolve_sql(table, {c.name for c in table.copy_columns} - {"product_id"})]
     assert added == ['ALTER TABLE "raw"."retail__orders" ADD COLUMN IF NOT EXISTS "product_id" text']
+
+
+def test_landed_signal_collects_rows_until_taken():
+    import json
+    from types import SimpleNamespace
+
+    from stream_processors.control import LandedSignal, landed_event, parse_landed
+
+    signal = LandedSignal()
+    assert signal.take() is None
+    signal.add("retail__orders", 10)
+    signal.add("retail__customers", 0)
+    signal.add("retail__orders", 5)
+    message = signal.take()
+    assert json.loads(message)["by_table"] == {"raw.retail__orders": 15}
+    assert signal.take() is None
+    assert landed_event(SimpleNamespace(value=lambda: message))["rows"] == 15
+    assert parse_landed(b"not json") is None and parse_landed(b'{"tables": [], "rows": 0}') is None
