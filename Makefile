@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 # The test suite runs against its own stack (own data dir and ports), so it never
 # touches the demo's data and both can run side by side.
 TEST_ENV := STREAMMART_HOME=$(CURDIR)/.stack-test STREAMMART_PG_PORT=15442 STREAMMART_KAFKA_PORT=19102 \
-	STREAMMART_KAFKA_CONTROLLER_PORT=19103 STREAMMART_AIRFLOW_PORT=18090 STREAMMART_DEMO_API_PORT=18091 \
+	STREAMMART_KAFKA_CONTROLLER_PORT=19103 STREAMMART_AIRFLOW_PORT=18090 STREAMMART_DEMO_API_PORT=18091 STREAMMART_DASHBOARD_PORT=18095 \
 	STREAMMART_AIRFLOW_DAGS_PAUSED=true
 
 .PHONY: help install demo test test-unit test-stack-down stack-up stack-down clean

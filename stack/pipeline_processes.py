@@ -1,6 +1,7 @@
 """The pipeline's own long-running processes in the local stack.
 
-The landing worker (``stream-processors worker``) and the demo customers API run
+The landing worker (``stream-processors worker``), the demo customers API and the
+dashboard run
 like the other services: detached, with a pidfile, a log under ``<home>/logs``
 and a readiness check, so ``start``/``stop``/``status``/``logs`` cover them too.
 """
@@ -118,6 +119,14 @@ def demo_api_answers(settings: Settings, _pid: int) -> bool:
     return requests.get(f"http://127.0.0.1:{settings.demo_api_port}/health", timeout=2).ok
 
 
+def dashboard_url(settings: Settings) -> str:
+    return f"http://127.0.0.1:{settings.dashboard_port}/"
+
+
+def dashboard_answers(settings: Settings, _pid: int) -> bool:
+    return requests.get(f"{dashboard_url(settings)}health", timeout=2).ok
+
+
 processors = PipelineProcess(
     name="processors",
     script="stream-processors",
@@ -134,4 +143,13 @@ demo_api = PipelineProcess(
     ready=demo_api_answers,
     address=demo_api_url,
     ports=lambda s: [Port(s.demo_api_port, "STREAMMART_DEMO_API_PORT")],
+)
+
+dashboard = PipelineProcess(
+    name="dashboard",
+    script="streammart-dashboard",
+    args=(),
+    ready=dashboard_answers,
+    address=dashboard_url,
+    ports=lambda s: [Port(s.dashboard_port, "STREAMMART_DASHBOARD_PORT")],
 )

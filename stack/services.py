@@ -1,7 +1,7 @@
 """The stack as a whole: which services exist, in which order they start and stop.
 
 Postgres comes first (Airflow keeps its metadata there), then Kafka, then the
-pipeline's own processes (landing worker, demo API), then Airflow; stopping goes
+pipeline's own processes (landing worker, demo API, dashboard), then Airflow; stopping goes
 the other way. Starting a service also starts what it cannot run without.
 """
 from __future__ import annotations
@@ -13,17 +13,18 @@ from pathlib import Path
 from types import ModuleType
 
 from stack import airflow, kafka, postgres
-from stack.pipeline_processes import demo_api, processors
+from stack.pipeline_processes import dashboard, demo_api, processors
 from stack.processes import ServiceStatus, StackError
 from stack.secrets import ensure_secrets, read_env_file
 from streammart.settings import PROJECT_ROOT, Settings, get_settings, load_settings, secrets_file
 
 log = logging.getLogger(__name__)
 
-SERVICE_NAMES: tuple[str, ...] = ("postgres", "kafka", "processors", "demo-api", "airflow")  # start order
+SERVICE_NAMES: tuple[str, ...] = ("postgres", "kafka", "processors", "demo-api", "dashboard", "airflow")  # start order
 MODULES: dict[str, ModuleType | object] = {"postgres": postgres, "kafka": kafka, "processors": processors,
-                                           "demo-api": demo_api, "airflow": airflow}
-REQUIRES: dict[str, tuple[str, ...]] = {"airflow": ("postgres",), "processors": ("postgres", "kafka")}
+                                           "demo-api": demo_api, "dashboard": dashboard, "airflow": airflow}
+REQUIRES: dict[str, tuple[str, ...]] = {"airflow": ("postgres",), "processors": ("postgres", "kafka"),
+                                        "dashboard": ("postgres",)}
 
 
 def in_start_order(names: Iterable[str] | None, with_requirements: bool = False) -> list[str]:

@@ -20,6 +20,7 @@ from rich.table import Table
 
 from stack import services
 from stack.airflow import api_url, run_airflow
+from stack.pipeline_processes import dashboard_url
 from stack.postgres import AIRFLOW_DATABASE
 from stack.processes import StackError, wait_until
 from stream_processors.lag import landing_lag
@@ -106,6 +107,7 @@ def print_summary(console: Console, settings: Settings, run_id: str) -> None:
     console.print(table)
     console.print(f"""
 [bold]Where to look[/]
+  dashboard      {dashboard_url(settings)}   (live: follows the marts every 5 s)
   Airflow UI     {api_url(settings)}/dags/{DAG_ID}   (run {run_id}; the DAG now runs every few minutes)
   marts in SQL   eval "$(.venv/bin/streammart-stack env)" && PGPASSWORD="$STREAMMART_PG_READER_PASSWORD" \\
                    psql -h {settings.pg_host} -p {settings.pg_port} -U reader -d {settings.pg_database} \\
@@ -117,7 +119,7 @@ def print_summary(console: Console, settings: Settings, run_id: str) -> None:
 
 def run_demo(console: Console) -> None:
     step = Step(console)
-    started = step("Local stack: Postgres, Kafka, landing worker, demo API, Airflow")
+    started = step("Local stack: Postgres, Kafka, landing worker, demo API, dashboard, Airflow")
     settings = services.ensure_running()
     step.done(started, "every service is up and answering")
 

@@ -55,6 +55,7 @@ class Settings(BaseSettings):
     airflow_jwt_secret: str | None = Field(None, description="Airflow [api_auth] jwt_secret")
     airflow_fernet_key: str | None = Field(None, description="Airflow [core] fernet_key")
     demo_api_port: int = 18081
+    dashboard_port: int = 18085
 
     @property
     def bootstrap_servers(self) -> str:

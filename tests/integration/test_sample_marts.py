@@ -1,67 +1,19 @@
 """The shipped sample, end to end: landed, built into marts by dbt and by the Airflow DAG."""
 from __future__ import annotations
 
-import csv
 import uuid
-from collections import defaultdict
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import psycopg
 import pytest
 
-from producers.parsing import FieldError, RecordParser
-from schemas import load_registry
 from stack.airflow import run_airflow
 from streammart.dbt_cycle import run_cycle
-from streammart.settings import PROJECT_ROOT
-from tests.integration.conftest import Scratch, land, run_producers, serve_api
+from tests.integration.conftest import SAMPLE, Scratch, expected_daily, land, run_producers, serve_api
 
 pytestmark = pytest.mark.services
-SAMPLE = PROJECT_ROOT / "data" / "retail"
 DAG_ID = "streammart_microbatch"
-LANDING_APP = "test-retail-landing"
-
-
-def expected_daily(orders_csv: Path) -> dict[tuple[str, date], tuple[int, int, int, Decimal]]:
-    """(customer, day) → (orders, cancelled, items, revenue), computed here from the file.
-
-    The rules the marts promise: the last exported version of an order wins,
-    status is compared case- and padding-insensitively, cancelled orders count
-    as orders but bring no items or revenue.
-    """
-    parser = RecordParser(load_registry().get("retail.orders.v1"), ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d"])
-    latest = {}
-    with orders_csv.open(newline="") as handle:
-        for row in csv.DictReader(handle):
-            try:
-                record = parser.parse(row)
-            except FieldError:
-                continue
-            latest[record["order_id"]] = record
-    daily: dict[tuple[str, date], list] = defaultdict(lambda: [0, 0, 0, Decimal("0.00")])
-    for record in latest.values():
-        group = daily[(record["customer_id"], record["order_ts"].date())]
-        group[0] += 1
-        if record["status"].strip().lower() == "cancelled":
-            group[1] += 1
-        else:
-            group[2] += record["quantity"]
-            group[3] += record["amount"]
-    return {key: tuple(value) for key, value in daily.items()}
-
-
-@pytest.fixture(scope="module")
-def retail_landed(running_stack, tmp_path_factory) -> Scratch:
-    """The shipped sample produced into the real retail topics and landed in raw.retail__*."""
-    scratch = Scratch("retail", tmp_path_factory.mktemp("retail"))
-    with serve_api(SAMPLE) as api:
-        pipeline = scratch.pipeline(SAMPLE / "orders.csv", f"{api}/customers")
-        assert run_producers(pipeline, scratch.tmp / "rejects").returncode == 0
-    land(running_stack, pipeline, LANDING_APP, [scratch.topic("orders"), scratch.topic("customers")],
-         scratch.tmp / "worker.log")
-    return scratch
 
 
 def mart_daily(settings) -> dict[tuple[str, date], tuple[int, int, int, Decimal]]:
@@ -99,7 +51,7 @@ def test_airflow_dag_run_builds_new_orders_into_the_marts(retail_landed, running
     with serve_api(tmp_path / "api") as api:
         pipeline = scratch.pipeline(orders, f"{api}/customers")
         assert run_producers(pipeline, tmp_path / "rejects").returncode == 0
-    land(settings, pipeline, LANDING_APP, [scratch.topic("orders")], tmp_path / "worker.log")
+    land(settings, pipeline, "test-retail-landing", [scratch.topic("orders")], tmp_path / "worker.log")
 
     try:
         run = run_airflow(["dags", "test", DAG_ID], settings, check=False, capture_output=True, timeout=600)

@@ -71,7 +71,7 @@ def normalise_sql(text: str) -> str:
 
 
 def test_same_services(compose: dict[str, Any]) -> None:
-    assert set(compose["services"]) == {"kafka", "postgres", "airflow", "processors"}
+    assert set(compose["services"]) == {"kafka", "postgres", "airflow", "processors", "dashboard"}
 
 
 def test_ports_published_on_loopback_with_local_stack_numbers(compose: dict[str, Any], defaults: Settings) -> None:
@@ -81,6 +81,7 @@ def test_ports_published_on_loopback_with_local_stack_numbers(compose: dict[str,
         "kafka": {defaults.kafka_port},
         "airflow": {defaults.airflow_port},
         "processors": set(),
+        "dashboard": {defaults.dashboard_port},
     }
     for name, ports in expected.items():
         entries = published(services[name])
@@ -97,6 +98,8 @@ def test_images_match_pinned_versions(compose: dict[str, Any]) -> None:
     assert "FROM apache/airflow:3.3.0-python3.11" in dockerfile.read_text()
     assert services["processors"]["command"] == ["stream-processors", "worker"]
     assert (PROJECT_ROOT / services["processors"]["build"]["dockerfile"]).exists()
+    assert services["dashboard"]["image"] == services["processors"]["image"]
+    assert services["dashboard"]["command"][0] == "streammart-dashboard"
 
 
 def test_kafka_matches_local_broker_settings(compose: dict[str, Any], defaults: Settings) -> None:

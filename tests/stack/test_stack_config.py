@@ -258,7 +258,7 @@ def test_unknown_service_is_rejected() -> None:
 
 
 def test_start_order_and_requirements() -> None:
-    assert services.in_start_order(None) == ["postgres", "kafka", "processors", "demo-api", "airflow"]
+    assert services.in_start_order(None) == ["postgres", "kafka", "processors", "demo-api", "dashboard", "airflow"]
     assert services.in_start_order(["processors"], with_requirements=True) == ["postgres", "kafka", "processors"]
     assert services.in_start_order(["airflow", "kafka"]) == ["kafka", "airflow"]
     assert services.in_start_order(["airflow"], with_requirements=True) == ["postgres", "airflow"]

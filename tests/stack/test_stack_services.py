@@ -185,7 +185,7 @@ def test_airflow_cli_runs_with_airflow_env(running_stack: Settings) -> None:
 def test_status_reports_everything_up(running_airflow: Settings) -> None:
     result = stack_cli("status")
     assert result.returncode == 0, result.stdout + result.stderr
-    for name in ("postgres", "kafka", "processors", "demo-api", "airflow scheduler", "airflow api-server",
+    for name in ("postgres", "kafka", "processors", "demo-api", "dashboard", "airflow scheduler", "airflow api-server",
                  "airflow dag-processor", "airflow triggerer"):
         line = next(line for line in result.stdout.splitlines() if f" {name} " in line)
         assert "running" in line, line

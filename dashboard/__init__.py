@@ -1,0 +1,1 @@
+"""The live dashboard: a small read-only web app on the marts."""
