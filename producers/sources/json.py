@@ -34,7 +34,9 @@ def _read(path: Path, encoding: str) -> str:
         raise SourceReadError(f"{path} is not {encoding} text: {exc.reason} at byte {exc.start}") from None
 
 
-class JsonArraySource:
+class JsonFile:
+    """A JSON file read whole (counting its records up front would mean parsing it twice)."""
+
     def __init__(self, path: Path, encoding: str = "utf-8-sig"):
         self.path = Path(path)
         self.encoding = encoding
@@ -42,8 +44,13 @@ class JsonArraySource:
     def total_hint(self) -> int | None:
         return None
 
+    def text(self) -> str:
+        return _read(self.path, self.encoding)
+
+
+class JsonArraySource(JsonFile):
     def records(self) -> Iterator[RawRecord]:
-        text = _read(self.path, self.encoding)
+        text = self.text()
         index = _WHITESPACE.match(text).end()
         if index == len(text):
             return
@@ -76,16 +83,9 @@ class JsonArraySource:
                 index += 1
 
 
-class NdjsonSource:
-    def __init__(self, path: Path, encoding: str = "utf-8-sig"):
-        self.path = Path(path)
-        self.encoding = encoding
-
-    def total_hint(self) -> int | None:
-        return None
-
+class NdjsonSource(JsonFile):
     def records(self) -> Iterator[RawRecord]:
-        for number, line in enumerate(_read(self.path, self.encoding).splitlines(), start=1):
+        for number, line in enumerate(self.text().splitlines(), start=1):
             if not line.strip():
                 continue
             position = f"{self.path.name}:{number}"
