@@ -44,11 +44,17 @@ class Schema:
         return self.fingerprint.hex()
 
 
-def parse_schema_file(path: Path) -> Schema:
-    """Parse one ``.avsc``; the file name carries domain, entity and major version."""
-    match = _NAME.match(path.name.removesuffix(".avsc"))
+def parse_schema_file(path: Path, earlier: bool = False) -> Schema:
+    """Parse one ``.avsc``; the file name carries domain, entity and major version.
+
+    An earlier version (``history/<domain>.<entity>.v<N>.<label>.avsc``) may carry
+    any label after the major version.
+    """
+    stem = path.name.removesuffix(".avsc")
+    match = _NAME.match(stem.rsplit(".", 1)[0] if earlier and stem.count(".") >= 3 else stem)
     if not match:
-        raise SchemaError(f"{path}: schema files are named <domain>.<entity>.v<N>.avsc")
+        expected = "<domain>.<entity>.v<N>.<label>.avsc" if earlier else "<domain>.<entity>.v<N>.avsc"
+        raise SchemaError(f"{path}: schema files are named {expected}")
     try:
         definition = json.loads(path.read_text(encoding="utf-8"))
         parsed = parse_schema(definition)
@@ -69,11 +75,19 @@ def parse_schema_file(path: Path) -> Schema:
 
 
 class SchemaRegistry:
-    """Every contract in a folder, by name and by 8-byte CRC-64-AVRO fingerprint."""
+    """Every contract by name, and every version ever written by 8-byte CRC-64-AVRO fingerprint.
 
-    def __init__(self, schemas: list[Schema]):
+    ``get`` returns the current version (the reader schema); ``by_fingerprint`` also
+    knows the earlier versions kept in ``history/``, so events written before a
+    contract evolved still decode.
+    """
+
+    def __init__(self, schemas: list[Schema], earlier: list[Schema] = ()):
         self._by_name = {s.name: s for s in schemas}
-        self._by_fingerprint = {s.fingerprint: s for s in schemas}
+        self._by_fingerprint = {s.fingerprint: s for s in [*earlier, *schemas]}
+        orphans = sorted({s.name for s in earlier} - set(self._by_name))
+        if orphans:
+            raise SchemaError(f"history holds versions of contracts that no longer exist: {', '.join(orphans)}")
 
     def get(self, name: str) -> Schema:
         try:
@@ -91,5 +105,7 @@ class SchemaRegistry:
 
 @lru_cache(maxsize=4)
 def load_registry(directory: Path = SCHEMA_DIR) -> SchemaRegistry:
-    """All ``*.avsc`` files of ``directory`` (cached: schemas do not change at run time)."""
-    return SchemaRegistry([parse_schema_file(p) for p in sorted(Path(directory).glob("*.avsc"))])
+    """The ``*.avsc`` files of ``directory`` and of its ``history/`` (cached: they do not change at run time)."""
+    directory = Path(directory)
+    return SchemaRegistry([parse_schema_file(p) for p in sorted(directory.glob("*.avsc"))],
+                          [parse_schema_file(p, earlier=True) for p in sorted((directory / "history").glob("*.avsc"))])

@@ -29,14 +29,21 @@ def encode(schema: Schema, record: dict[str, Any]) -> bytes:
 
 
 def decode(data: bytes, registry: SchemaRegistry) -> tuple[Schema, dict[str, Any]]:
-    """The writer's schema and the decoded record; raises WireFormatError on bad bytes."""
+    """The writer's schema and the record, resolved to the contract's current version.
+
+    An event written with an earlier version reads as the current one (fields added
+    since take their defaults), so consumers see one shape per contract.
+    Raises WireFormatError on bad bytes.
+    """
     if data is None or len(data) < HEADER_LEN or data[:2] != MAGIC:
         raise WireFormatError("not Avro single-object encoded (missing C3 01 marker)")
-    schema = registry.by_fingerprint(data[2:HEADER_LEN])
-    if schema is None:
+    writer = registry.by_fingerprint(data[2:HEADER_LEN])
+    if writer is None:
         raise WireFormatError(f"unknown schema fingerprint {data[2:HEADER_LEN].hex()}")
+    reader = registry.get(writer.name)
     try:
-        record = schemaless_reader(io.BytesIO(data[HEADER_LEN:]), schema.parsed, None)
-    except Exception as exc:  # fastavro raises EOFError, UnicodeDecodeError, ValueError...
-        raise WireFormatError(f"body does not match schema {schema.name}: {exc!r}") from exc
-    return schema, record
+        record = schemaless_reader(io.BytesIO(data[HEADER_LEN:]), writer.parsed,
+                                   None if reader is writer else reader.parsed)
+    except Exception as exc:  # fastavro raises EOFError, UnicodeDecodeError, SchemaResolutionError...
+        raise WireFormatError(f"body does not match schema {writer.name}: {exc!r}") from exc
+    return writer, record

@@ -1,3 +1,4 @@
+import json
 from datetime import datetime, timezone
 from decimal import Decimal
 
@@ -5,6 +6,7 @@ import pytest
 
 from schemas import load_registry
 from schemas.postgres_types import columns, sql_type
+from schemas.registry import SCHEMA_DIR, SchemaError
 from schemas.wire import MAGIC, WireFormatError, decode, encode
 
 ORDER = {"order_id": "O1", "customer_id": "C1", "product_id": None,
@@ -50,3 +52,30 @@ def test_avro_types_map_to_postgres_types():
     assert sql_type(["null", "string", "long"]) == ("jsonb", True)
     names = [c.name for c in columns(load_registry().get("retail.orders.v1").fields)]
     assert names[0] == "order_id" and "amount" in names
+
+
+def test_events_written_with_an_earlier_version_decode_as_the_current_one(tmp_path):
+    original = json.loads((SCHEMA_DIR / "retail.orders.v1.avsc").read_text())
+    evolved = {**original, "fields": [*original["fields"],
+                                      {"name": "channel", "type": ["null", "string"], "default": None}]}
+    (tmp_path / "history").mkdir()
+    (tmp_path / "history" / "retail.orders.v1.2024-06.avsc").write_text(json.dumps(original))
+    (tmp_path / "retail.orders.v1.avsc").write_text(json.dumps(evolved))
+    registry = load_registry(tmp_path)
+    old = registry.by_fingerprint(load_registry().get("retail.orders.v1").fingerprint)
+    new = registry.get("retail.orders.v1")
+    assert old is not None and old is not new and old.name == new.name
+
+    writer, record = decode(encode(old, ORDER), registry)
+    assert writer is old
+    assert record == {**ORDER, "channel": None}
+    writer, record = decode(encode(new, {**ORDER, "channel": "web"}), registry)
+    assert writer is new and record["channel"] == "web"
+
+
+def test_history_of_a_missing_contract_is_an_error(tmp_path):
+    (tmp_path / "history").mkdir()
+    (tmp_path / "history" / "retail.gone.v1.old.avsc").write_text(
+        '{"type": "record", "name": "Gone", "fields": [{"name": "id", "type": "string"}]}')
+    with pytest.raises(SchemaError, match="no longer exist: retail.gone.v1"):
+        load_registry(tmp_path)
