@@ -79,3 +79,31 @@ def test_history_of_a_missing_contract_is_an_error(tmp_path):
         '{"type": "record", "name": "Gone", "fields": [{"name": "id", "type": "string"}]}')
     with pytest.raises(SchemaError, match="no longer exist: retail.gone.v1"):
         load_registry(tmp_path)
+
+
+def test_every_committed_version_of_a_contract_still_decodes(tmp_path):
+    """Guard for evolution: changing an .avsc without keeping its old version in
+    schemas/history/ would turn events already written with it into dead letters."""
+    import subprocess
+
+    from schemas.registry import parse_schema_file
+    from streammart.settings import PROJECT_ROOT
+
+    if subprocess.run(["git", "rev-parse", "--git-dir"], cwd=PROJECT_ROOT, capture_output=True).returncode:
+        pytest.skip("not a git checkout")
+    registry = load_registry()
+    for schema in registry:
+        path = f"schemas/{schema.name}.avsc"
+        commits = subprocess.run(["git", "log", "--format=%H", "--", path], cwd=PROJECT_ROOT,
+                                 capture_output=True, text=True, check=True).stdout.split()
+        for commit in commits:
+            shown = subprocess.run(["git", "show", f"{commit}:{path}"], cwd=PROJECT_ROOT, capture_output=True,
+                                   text=True)
+            if shown.returncode:  # the commit deleted or renamed the file
+                continue
+            copy = tmp_path / f"{schema.name}.avsc"
+            copy.write_text(shown.stdout)
+            version = parse_schema_file(copy)
+            assert registry.by_fingerprint(version.fingerprint) is not None, (
+                f"{path} as of {commit[:10]} is no longer known: copy it to "
+                f"schemas/history/{schema.name}.<label>.avsc")
