@@ -105,9 +105,18 @@ def evolve_sql(table: RawTable, present: set[str]) -> list[sql.Composed]:
     ]
 
 
+DDL_LOCK = 0x5354_524D  # advisory lock key: one worker at a time changes raw DDL
+
+
 def ensure_raw_tables(conn: psycopg.Connection, tables: list[RawTable]) -> None:
-    """Create the bookkeeping tables and every raw table; add new contract fields."""
+    """Create the bookkeeping tables and every raw table; add new contract fields.
+
+    Workers starting together would race in ``CREATE TABLE IF NOT EXISTS`` (Postgres
+    then fails one of them on its catalog's unique index), so the DDL runs under a
+    transaction-scoped advisory lock.
+    """
     with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (DDL_LOCK,))
         for statement in BOOKKEEPING_SQL:
             conn.execute(statement)
         for table in tables:

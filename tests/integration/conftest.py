@@ -19,18 +19,20 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 
 import psycopg
 import pytest
+from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient
 from psycopg import sql
 
 from producers.demo_api import make_server
 from producers.parsing import FieldError, RecordParser
 from schemas import load_registry
+from schemas.wire import encode
 from stream_processors.lag import landing_lag
 from streammart.settings import PROJECT_ROOT, kafka_client_config
 
@@ -233,3 +235,20 @@ def retail_landed(running_stack, tmp_path_factory) -> Scratch:
     land(running_stack, pipeline, "test-retail-landing", [scratch.topic("orders"), scratch.topic("customers")],
          scratch.tmp / "worker.log")
     return scratch
+
+
+def produce_orders(kafka_config: dict[str, str], topic: str, n: int) -> None:
+    schema = load_registry().get("retail.orders.v1")
+    producer = Producer({**kafka_config, "enable.idempotence": True, "linger.ms": 20})
+    start = datetime(2024, 6, 1, tzinfo=timezone.utc)
+    for i in range(n):
+        record = {"order_id": f"K{i:06d}", "customer_id": f"C{i % 500}", "product_id": None,
+                  "order_ts": start + timedelta(seconds=i), "quantity": 1, "unit_price": Decimal("1.00"),
+                  "amount": Decimal("1.00"), "currency": "USD", "status": "paid"}
+        while True:
+            try:
+                producer.produce(topic, key=record["order_id"].encode(), value=encode(schema, record))
+                break
+            except BufferError:
+                producer.poll(0.05)
+    assert producer.flush(60) == 0

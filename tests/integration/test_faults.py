@@ -1,37 +1,14 @@
 """Exactly once under crashes: a worker killed with SIGKILL mid-stream loses and doubles nothing."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-from decimal import Decimal
-
 import pytest
-from confluent_kafka import Producer
 from psycopg import sql
 
-from schemas import load_registry
-from schemas.wire import encode
 from streammart.topics import ensure_topics
-from tests.integration.conftest import Worker, caught_up, count, wait_for
+from tests.integration.conftest import Worker, caught_up, count, produce_orders, wait_for
 
 pytestmark = pytest.mark.services
 EVENTS = 60_000
-
-
-def produce_orders(kafka_config: dict[str, str], topic: str, n: int) -> None:
-    schema = load_registry().get("retail.orders.v1")
-    producer = Producer({**kafka_config, "enable.idempotence": True, "linger.ms": 20})
-    start = datetime(2024, 6, 1, tzinfo=timezone.utc)
-    for i in range(n):
-        record = {"order_id": f"K{i:06d}", "customer_id": f"C{i % 500}", "product_id": None,
-                  "order_ts": start + timedelta(seconds=i), "quantity": 1, "unit_price": Decimal("1.00"),
-                  "amount": Decimal("1.00"), "currency": "USD", "status": "paid"}
-        while True:
-            try:
-                producer.produce(topic, key=record["order_id"].encode(), value=encode(schema, record))
-                break
-            except BufferError:
-                producer.poll(0.05)
-    assert producer.flush(60) == 0
 
 
 def test_kill_9_mid_stream_loses_and_duplicates_nothing(scratch, admin, kafka_config):
