@@ -100,24 +100,24 @@ def produce(config: dict[str, str], topic: str, values: list[bytes]) -> float:
     return len(values) / (time.perf_counter() - started)
 
 
-def worker_rate(settings, domain: str, n: int, batch_size: int, workdir: Path) -> float:
-    """Rows/s of the real worker from its first landed row to the last."""
+def worker_rate(settings, domain: str, batch_size: int, workers: int, workdir: Path) -> float:
+    """Rows/s of ``workers`` real workers (one consumer group) from the first landed row to the last."""
     pipeline = workdir / "pipeline.yml"
     pipeline.write_text(json.dumps({"sources": [{
         "name": "bench", "domain": domain, "entity": "orders", "schema": SCHEMA, "format": "csv",
         "path": str(workdir / "unused.csv"), "key": ["order_id"], "event_time": "order_ts"}]}))
     topic = f"{domain}.orders.v1"
     table = sql.Identifier("raw", f"{domain}__orders")
-    log = (workdir / "worker.log").open("wb")
-    worker = subprocess.Popen([str(Path(sys.prefix) / "bin" / "stream-processors"), "--config", str(pipeline),
-                               "worker", "--app-id", f"bench-{domain}", "--batch-size", str(batch_size)],
-                              stdout=log, stderr=subprocess.STDOUT, cwd=PROJECT_ROOT)
+    command = [str(Path(sys.prefix) / "bin" / "stream-processors"), "--config", str(pipeline), "worker",
+               "--app-id", f"bench-{domain}", "--batch-size", str(batch_size)]
+    processes = [subprocess.Popen(command, stdout=(workdir / f"worker-{i}.log").open("wb"), stderr=subprocess.STDOUT,
+                                  cwd=PROJECT_ROOT) for i in range(workers)]
     try:
         with psycopg.connect(settings.conninfo("admin"), autocommit=True) as conn:
             deadline = time.monotonic() + 600
             first = None
             config = kafka_client_config(settings)
-            while time.monotonic() < deadline and worker.poll() is None:
+            while time.monotonic() < deadline and all(p.poll() is None for p in processes):
                 exists = conn.execute("SELECT to_regclass(%s)", (f"raw.{domain}__orders",)).fetchone()[0]
                 landed = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(table)).fetchone()[0] if exists else 0
                 if landed and first is None:
@@ -125,19 +125,23 @@ def worker_rate(settings, domain: str, n: int, batch_size: int, workdir: Path) -
                 if landed and not landing_lag(conn, config, [topic])[topic]:
                     return (landed - first[1]) / (time.perf_counter() - first[0])
                 time.sleep(0.05)
-        raise RuntimeError(f"the worker did not finish; see {workdir / 'worker.log'}")
+        raise RuntimeError(f"the workers did not finish; see {workdir}/worker-*.log")
     finally:
-        worker.terminate()
-        worker.wait(timeout=30)
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=30)
 
 
-def clean_up(settings, domain: str) -> None:
+def clean_up(settings, domains: list[str]) -> None:
     with psycopg.connect(settings.conninfo("admin"), autocommit=True) as conn:
-        for entity in ("orders", "inproc"):
-            conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier("raw", f"{domain}__{entity}")))
-        conn.execute("DELETE FROM raw._ingest_offsets WHERE topic LIKE %s", (f"{domain}.%",))
+        for domain in domains:
+            for entity in ("orders", "inproc"):
+                conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(
+                    sql.Identifier("raw", f"{domain}__{entity}")))
+            conn.execute("DELETE FROM raw._ingest_offsets WHERE topic LIKE %s", (f"{domain}.%",))
     admin = AdminClient(kafka_client_config(settings))
-    topics = [t for t in admin.list_topics(timeout=10).topics if t.startswith(f"{domain}.")]
+    topics = [t for t in admin.list_topics(timeout=10).topics if t.split(".")[0] in domains]
     if topics:
         for future in admin.delete_topics(topics).values():
             future.result(timeout=30)
@@ -146,21 +150,27 @@ def clean_up(settings, domain: str) -> None:
 @click.command()
 @click.option("--events", type=click.IntRange(min=1000), default=100_000, show_default=True)
 @click.option("--batch-size", type=click.IntRange(min=1), default=2000, show_default=True)
-def main(events: int, batch_size: int) -> None:
+@click.option("--workers", default="1,2", show_default=True, help="worker counts to measure, side by side")
+def main(events: int, batch_size: int, workers: str) -> None:
     """Measure landing throughput; print figures and ratios."""
     settings = get_settings()
-    domain = f"bench{uuid.uuid4().hex[:8]}"
+    counts = [int(n) for n in workers.split(",")]
+    domains = [f"bench{uuid.uuid4().hex[:8]}" for _ in range(len(counts) + 1)]
     values = order_values(events)
+    rates: list[tuple[str, float]] = []
     try:
-        ceiling = asyncio.run(in_process_rate(settings, domain, values, batch_size))
-        produced = produce(kafka_client_config(settings), f"{domain}.orders.v1", values)
-        with tempfile.TemporaryDirectory() as tmp:
-            worker = worker_rate(settings, domain, events, batch_size, Path(tmp))
+        ceiling = asyncio.run(in_process_rate(settings, domains[0], values, batch_size))
+        rates.append(("in-process decode + land_batch", ceiling))
+        for n, domain in zip(counts, domains[1:]):
+            produced = produce(kafka_client_config(settings), f"{domain}.orders.v1", values)
+            with tempfile.TemporaryDirectory() as tmp:
+                rates.append((f"worker ×{n} (Kafka → Faust → Postgres)",
+                              worker_rate(settings, domain, batch_size, n, Path(tmp))))
     finally:
-        clean_up(settings, domain)
+        clean_up(settings, domains)
     print(f"events: {events:,}, batch size: {batch_size}")
     print(f"{'step':<42}{'rows/s':>10}{'vs in-process':>15}{'vs DESIGN 25k':>15}")
-    for name, rate in (("in-process decode + land_batch", ceiling), ("worker (Kafka → Faust → Postgres)", worker)):
+    for name, rate in rates:
         print(f"{name:<42}{rate:>10,.0f}{rate / ceiling:>15.2f}{rate / DESIGN_CEILING:>15.2f}")
     print(f"{'producer (encode excluded)':<42}{produced:>10,.0f}")
 
