@@ -88,15 +88,20 @@ def list_sources(config_path: Path) -> None:
 @click.argument("sources", nargs=-1)
 @click.option("--rate", type=click.FloatRange(min=0), default=0,
               help="replay pace in events per second per source (0: as fast as possible)")
+@click.option("--speed", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="replay at the source's own rhythm (its event-time field), this many times faster: "
+                   "60 plays an hour in a minute")
 @click.option("--max-rejects", type=click.IntRange(min=0), default=None,
               help="stop with an error once a source has more rejects than this")
 @click.option("--rejects-dir", type=click.Path(path_type=Path, file_okay=False),
               default=PROJECT_ROOT / "rejects", show_default=True, help="where <source>.rejects.txt files go")
 @click.option("--progress/--no-progress", default=None, help="progress bar (default: when on a terminal)")
 @click.pass_obj
-def run(config_path: Path, sources: tuple[str, ...], rate: float, max_rejects: int | None,
+def run(config_path: Path, sources: tuple[str, ...], rate: float, speed: float | None, max_rejects: int | None,
         rejects_dir: Path, progress: bool | None) -> None:
     """Replay SOURCES (default: all configured sources) into Kafka."""
+    if rate and speed:
+        raise click.UsageError("pace by --rate or by --speed, not both")
     pipeline = _load(config_path)
     selected = _select(pipeline, sources)
     client_config = kafka_client_config()
@@ -113,7 +118,8 @@ def run(config_path: Path, sources: tuple[str, ...], rate: float, max_rejects: i
     try:
         with Progress(*columns, console=console, disable=not show) as bar:
             for config in selected:
-                replay = SourceReplay(config, publisher, rejects_dir, max_rejects=max_rejects, rate=rate)
+                replay = SourceReplay(config, publisher, rejects_dir, max_rejects=max_rejects, rate=rate,
+                                      speed=speed)
                 task = bar.add_task(config.name, total=replay.total_hint())
                 summaries.append(replay.run(lambda: bar.advance(task)))
                 replay = None
