@@ -24,7 +24,7 @@ from stream_processors.control import CONTROL_TOPIC, SIGNAL_INTERVAL, LandedSign
 from stream_processors.dead_letters import dlq_headers, dlq_topic
 from stream_processors.decoding import DeadLetter, LandingTarget, decode_row
 from stream_processors.landing import Batch, LandResult, committed_offsets, land_batch
-from stream_processors.positions import postgres_positioned_consumer
+from stream_processors.positions import Admission, PartitionCursor, postgres_positioned_consumer
 from stream_processors.raw_tables import RawTable
 from streammart.pipeline import PipelineConfig
 from streammart.settings import Settings
@@ -82,56 +82,48 @@ class LandingAgent:
         self.landed = landed
         self.dlq = app.topic(dlq_topic(target.topic), key_serializer="raw", value_serializer="raw")
         self._conn: psycopg.AsyncConnection | None = None
-        self.next_offsets: dict[TP, int] = {}
-        self.rewound: dict[TP, int] = {}
+        self.cursors: dict[TP, PartitionCursor] = {}
 
-    async def _next_offset(self, tp: TP) -> int:
-        if tp not in self.next_offsets:
+    async def _cursor(self, tp: TP) -> PartitionCursor:
+        if tp not in self.cursors:
             known = await committed_offsets(await self._connection(), [self.target.topic])
             for (topic, partition), offset in known.items():
-                self.next_offsets.setdefault(TP(topic, partition), offset)
-            self.next_offsets.setdefault(tp, 0)
-        return self.next_offsets[tp]
+                self.cursors.setdefault(TP(topic, partition), PartitionCursor(offset))
+            self.cursors.setdefault(tp, PartitionCursor(0))
+        return self.cursors[tp]
 
     def forget_offsets(self) -> None:
         """After a rebalance another worker may have landed more: ask Postgres again."""
-        self.next_offsets.clear()
-        self.rewound.clear()
+        self.cursors.clear()
 
     async def _admit(self, message) -> bool:
-        """True for the next offset Postgres expects; rewinds the partition on a gap.
+        """True when ``message`` is the next offset Postgres expects for its partition.
 
-        Offsets below it are already landed (skipped). An offset above it means
-        Kafka's committed position ran ahead of what landed (a crash after Faust
-        acknowledged a take): the partition is sought back to Postgres's offset.
-        Should the same gap come back right after a rewind, the broker no longer
-        has those offsets (retention), and the gap is logged and accepted.
+        On a gap the partition is sought back to that offset; when the broker no
+        longer has it (retention), the gap is reported and landing goes on from the
+        earliest offset Kafka still holds.
         """
         tp = TP(message.topic, message.partition)
-        expected = await self._next_offset(tp)
-        if message.offset < expected:
-            return False
-        if message.offset > expected and self.rewound.get(tp) != expected:
+        cursor = await self._cursor(tp)
+        admission = cursor.admit(message.offset, time.monotonic())
+        if admission is Admission.REWIND:
+            earliest = (await self.app.consumer.earliest_offsets(tp)).get(tp, 0)
+            if earliest > cursor.next_offset:
+                log.error("%s: offsets %d..%d are no longer in Kafka: they were never landed", tp,
+                          cursor.next_offset, earliest - 1)
+                cursor.skip_to(earliest)
+                admission = cursor.admit(message.offset, time.monotonic())
+        if admission is Admission.REWIND:
             log.warning("%s: offset %d arrived but Postgres has landed up to %d: rewinding", tp, message.offset,
-                        expected)
-            self.rewound[tp] = expected
-            await self.app.consumer.seek(tp, expected)
-            return False
-        if message.offset > expected:
-            log.error("%s: offsets %d..%d are no longer in Kafka: they were never landed", tp, expected,
-                      message.offset - 1)
-        self.next_offsets[tp] = message.offset + 1
-        return True
+                        cursor.next_offset)
+            await self.app.consumer.seek(tp, cursor.next_offset)
+        return admission is Admission.LAND
 
     async def decode(self, events) -> Batch:
         batch = Batch()
-        rewinding: set[TP] = set()
         for event in events:
             message = event.message
-            tp = TP(message.topic, message.partition)
-            if tp in rewinding or not await self._admit(message):
-                if tp not in rewinding and message.offset > self.next_offsets[tp]:
-                    rewinding.add(tp)
+            if not await self._admit(message):
                 continue
             batch.track(message.topic, message.partition, message.offset)
             row = decode_row(message, self.target, self.registry)
