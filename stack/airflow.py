@@ -49,7 +49,7 @@ from stack.processes import (
     terminate,
     wait_until,
 )
-from streammart.settings import kafka_client_config, PROJECT_ROOT, Settings, get_settings
+from streammart.settings import PROJECT_ROOT, Settings, get_settings, kafka_client_config
 
 log = logging.getLogger(__name__)
 

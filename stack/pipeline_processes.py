@@ -29,6 +29,7 @@ from stack.processes import (
     terminate,
     wait_until,
 )
+from stream_processors import LANDING_GROUP
 from streammart.settings import PROJECT_ROOT, Settings, kafka_client_config
 
 START_TIMEOUT = 90.0
@@ -98,9 +99,6 @@ class PipelineProcess:
         except Exception:  # noqa: BLE001 - any failure means "not ready"
             ready = False
         return [ServiceStatus(self.name, "running" if ready else "starting", pid, self.address(settings))]
-
-
-LANDING_GROUP = "streammart-landing"
 
 
 def landing_worker_joined(settings: Settings, pid: int) -> bool:

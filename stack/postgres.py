@@ -40,6 +40,7 @@ from stack.processes import (
     running_pid,
     wait_until,
 )
+from stream_processors.raw_tables import RAW_SCHEMA
 from streammart.settings import ROLES, Settings
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,6 @@ MIN_MAJOR_VERSION = 15
 SERVER_OS_USER = "postgres"  # OS user owning the cluster when the shell is root
 SUPERUSER_ROLE = "postgres"  # bootstrap superuser, reachable over the socket only
 AIRFLOW_DATABASE = "airflow"
-RAW_SCHEMA = "raw"
 START_TIMEOUT = 60.0
 INSTALL_HINT = "install it with: bash stack/install-system-packages.sh"
 

@@ -20,6 +20,7 @@ import psycopg
 from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
 
 from schemas.registry import SchemaRegistry, load_registry
+from stream_processors import LANDING_GROUP
 from stream_processors.control import CONTROL_TOPIC, SIGNAL_INTERVAL, LandedSignal
 from stream_processors.dead_letters import dlq_headers, dlq_topic
 from stream_processors.decoding import DeadLetter, LandingTarget, decode_row
@@ -30,7 +31,7 @@ from streammart.pipeline import PipelineConfig
 from streammart.settings import Settings
 
 log = logging.getLogger("stream_processors")
-APP_ID = "streammart-landing"
+APP_ID = LANDING_GROUP
 
 
 @dataclass
