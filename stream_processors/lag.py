@@ -9,14 +9,32 @@ import uuid
 from collections.abc import Iterable
 
 import psycopg
-from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 from psycopg import sql
+from tenacity import retry, retry_if_exception, stop_after_delay, wait_exponential
 
 from stream_processors.raw_tables import OFFSETS_TABLE, RAW_SCHEMA
 
 
+# A topic created a moment ago answers metadata before its partitions have a leader.
+_LEADERSHIP_SETTLING = {KafkaError.NOT_LEADER_FOR_PARTITION, KafkaError.LEADER_NOT_AVAILABLE,
+                        KafkaError.UNKNOWN_TOPIC_OR_PART, KafkaError._TIMED_OUT}
+
+
+def _is_settling(error: BaseException) -> bool:
+    if not isinstance(error, KafkaException):
+        return False
+    kafka_error = error.args[0]
+    return kafka_error.code() in _LEADERSHIP_SETTLING or kafka_error.retriable()
+
+
+@retry(retry=retry_if_exception(_is_settling), stop=stop_after_delay(30),
+       wait=wait_exponential(multiplier=0.1, max=2), reraise=True)
 def high_watermarks(client_config: dict[str, str], topic: str) -> dict[int, int]:
-    """Next offset Kafka will assign, per partition (0 for a partition never written)."""
+    """Next offset Kafka will assign, per partition (0 for a partition never written).
+
+    Retries for up to 30 s while a new topic's partitions elect their leaders.
+    """
     consumer = Consumer({**client_config, "group.id": f"streammart-lag-{uuid.uuid4().hex}",
                          "enable.auto.commit": False})
     try:
