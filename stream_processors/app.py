@@ -8,16 +8,18 @@ uniqueness on (topic, partition, offset).
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import socket
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import faust
 from faust.types import TP
 import psycopg
-from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wait_exponential
 
 from schemas.registry import SchemaRegistry, load_registry
 from stream_processors import LANDING_GROUP
@@ -25,10 +27,11 @@ from stream_processors.control import CONTROL_TOPIC, SIGNAL_INTERVAL, LandedSign
 from stream_processors.dead_letters import dlq_headers, dlq_topic
 from stream_processors.decoding import DeadLetter, LandingTarget, decode_row
 from stream_processors.landing import Batch, LandResult, committed_offsets, land_batch
-from stream_processors.positions import Admission, PartitionCursor, postgres_positioned_consumer
+from stream_processors.positions import PartitionCursor, postgres_positioned_consumer
+from stream_processors.refetch import FetchedMessage, refetch
 from stream_processors.raw_tables import RawTable
 from streammart.pipeline import PipelineConfig
-from streammart.settings import Settings
+from streammart.settings import Settings, kafka_client_config
 
 log = logging.getLogger("stream_processors")
 APP_ID = LANDING_GROUP
@@ -73,11 +76,13 @@ class LandingAgent:
     """Consumes one topic; owns one Postgres connection, reopened after failures."""
 
     def __init__(self, app: faust.App, target: LandingTarget, registry: SchemaRegistry, conninfo: str,
-                 options: ProcessorOptions, stats: LandingStats, landed: LandedSignal):
+                 client_config: dict[str, str], options: ProcessorOptions, stats: LandingStats,
+                 landed: LandedSignal):
         self.app = app
         self.target = target
         self.registry = registry
         self.conninfo = conninfo
+        self.client_config = client_config
         self.options = options
         self.stats = stats
         self.landed = landed
@@ -87,52 +92,57 @@ class LandingAgent:
 
     async def _cursor(self, tp: TP) -> PartitionCursor:
         if tp not in self.cursors:
-            known = await committed_offsets(await self._connection(), [self.target.topic])
+            async for attempt in self._until_postgres_answers("reading landed offsets"):
+                with attempt:
+                    known = await committed_offsets(await self._connection(), [self.target.topic])
             for (topic, partition), offset in known.items():
                 self.cursors.setdefault(TP(topic, partition), PartitionCursor(offset))
-            self.cursors.setdefault(tp, PartitionCursor(0))
+        if tp not in self.cursors:  # nothing of it landed yet: it starts at the oldest offset Kafka holds
+            self.cursors[tp] = PartitionCursor((await self.app.consumer.earliest_offsets(tp)).get(tp, 0))
         return self.cursors[tp]
 
     def forget_offsets(self) -> None:
-        """After a rebalance another worker may have landed more: ask Postgres again."""
+        """Ask Postgres again: after a rebalance (another worker may have landed more) and after a crash."""
         self.cursors.clear()
 
-    async def _admit(self, message) -> bool:
-        """True when ``message`` is the next offset Postgres expects for its partition.
-
-        On a gap the partition is sought back to that offset; when the broker no
-        longer has it (retention), the gap is reported and landing goes on from the
-        earliest offset Kafka still holds.
-        """
-        tp = TP(message.topic, message.partition)
-        cursor = await self._cursor(tp)
-        admission = cursor.admit(message.offset, time.monotonic())
-        if admission is Admission.REWIND:
-            earliest = (await self.app.consumer.earliest_offsets(tp)).get(tp, 0)
-            if earliest > cursor.next_offset:
-                log.error("%s: offsets %d..%d are no longer in Kafka: they were never landed", tp,
-                          cursor.next_offset, earliest - 1)
-                cursor.skip_to(earliest)
-                admission = cursor.admit(message.offset, time.monotonic())
-        if admission is Admission.REWIND:
-            log.warning("%s: offset %d arrived but Postgres has landed up to %d: rewinding", tp, message.offset,
-                        cursor.next_offset)
-            await self.app.consumer.seek(tp, cursor.next_offset)
-        return admission is Admission.LAND
-
     async def decode(self, events) -> Batch:
+        """The take as a batch, in offset order per partition with no offset missing.
+
+        Messages Postgres has already are dropped; when the consumer is past
+        offsets that never landed, they are read again and join this batch.
+        """
         batch = Batch()
         for event in events:
             message = event.message
-            if not await self._admit(message):
+            tp = TP(message.topic, message.partition)
+            cursor = await self._cursor(tp)
+            if cursor.landed_already(message.offset):
                 continue
-            batch.track(message.topic, message.partition, message.offset)
-            row = decode_row(message, self.target, self.registry)
-            if isinstance(row, DeadLetter):
-                batch.dead_letters.append(row)
-            else:
-                batch.add_row(self.target.table.name, row, message)
+            gap = cursor.gap_before(message.offset)
+            if gap:
+                for missing in await self._refetch(tp, gap):
+                    self._add(batch, missing)
+            self._add(batch, message)
+            cursor.advance_past(message.offset)
         return batch
+
+    def _add(self, batch: Batch, message: Any) -> None:
+        batch.track(message.topic, message.partition, message.offset)
+        row = decode_row(message, self.target, self.registry)
+        if isinstance(row, DeadLetter):
+            batch.dead_letters.append(row)
+        else:
+            batch.add_row(self.target.table.name, row, message)
+
+    async def _refetch(self, tp: TP, gap: range) -> list[FetchedMessage]:
+        log.warning("%s: offsets %d..%d were consumed but never landed: reading them again", tp, gap.start,
+                    gap.stop - 1)
+        messages = await asyncio.to_thread(refetch, self.client_config, tp.topic, tp.partition, gap.start,
+                                           gap.stop)
+        if len(messages) < len(gap):
+            log.error("%s: %d of offsets %d..%d are no longer in Kafka (retention, compaction or transaction "
+                      "markers): nothing to land for them", tp, len(gap) - len(messages), gap.start, gap.stop - 1)
+        return messages
 
     async def _connection(self) -> psycopg.AsyncConnection:
         if self._conn is None or self._conn.closed or self._conn.broken:
@@ -147,20 +157,23 @@ class LandingAgent:
         agent waits out Postgres restarts and outages instead, saying so in the log.
         """
         tables = {self.target.table.name: self.target.table}
-        async for attempt in AsyncRetrying(retry=retry_if_exception_type(psycopg.Error),
-                                           wait=wait_exponential(multiplier=0.2, max=10)):
+        async for attempt in self._until_postgres_answers("landing"):
             with attempt:
-                if attempt.retry_state.attempt_number > 1:
-                    log.warning("%s: landing failed (%s), attempt %d", self.target.topic,
-                                attempt.retry_state.outcome.exception(), attempt.retry_state.attempt_number)
-                try:
-                    return await land_batch(await self._connection(), tables, batch)
-                except psycopg.Error:
-                    await self._discard_connection()
-                    raise
+                return await land_batch(await self._connection(), tables, batch)
         raise AssertionError("unreachable")
 
-    async def _discard_connection(self) -> None:
+    def _until_postgres_answers(self, what: str) -> AsyncRetrying:
+        """Retries forever on Postgres errors, on a fresh connection each time, logging each failure."""
+        async def reconnect_later(state: RetryCallState) -> None:
+            log.warning("%s: %s failed (%s), attempt %d, retrying in %.1f s", self.target.topic, what,
+                        state.outcome.exception(), state.attempt_number, state.next_action.sleep)
+            await self.close_connection()
+
+        return AsyncRetrying(retry=retry_if_exception_type(psycopg.Error),
+                             wait=wait_exponential(multiplier=0.2, max=10), before_sleep=reconnect_later)
+
+    async def close_connection(self) -> None:
+        """Drop the Postgres connection (broken, or no longer needed); the next use opens a new one."""
         if self._conn is not None and not self._conn.closed:
             await self._conn.close()
         self._conn = None
@@ -171,6 +184,8 @@ class LandingAgent:
             await self.dlq.send(key=letter.key, value=letter.value or b"", headers=dlq_headers(letter))
 
     async def __call__(self, stream) -> None:
+        # A restarted agent's cursors may count a take that crashed before landing.
+        self.forget_offsets()
         async for events in stream.take_events(self.options.batch_size, within=self.options.batch_seconds):
             batch = await self.decode(events)
             if not len(batch):
@@ -203,6 +218,7 @@ def build_app(pipeline: PipelineConfig, settings: Settings, options: ProcessorOp
     )
     registry = load_registry()
     conninfo = settings.conninfo("ingest")
+    client_config = kafka_client_config(settings)
     targets = landing_targets(pipeline)
 
     async def landed_positions(topics: list[str]):
@@ -216,7 +232,7 @@ def build_app(pipeline: PipelineConfig, settings: Settings, options: ProcessorOp
     agents = []
     for topic, target in targets.items():
         channel = app.topic(topic, key_serializer="raw", value_serializer="raw")
-        agent = LandingAgent(app, target, registry, conninfo, options, stats, landed)
+        agent = LandingAgent(app, target, registry, conninfo, client_config, options, stats, landed)
         app.agent(channel, name=f"land_{target.table.name}")(agent.__call__)
         agents.append(agent)
 

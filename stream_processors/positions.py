@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass
-from enum import Enum
 
 from faust.transport.drivers.aiokafka import Consumer
 from faust.types import TP
@@ -48,47 +47,24 @@ def postgres_positioned_consumer(positions: PositionSource, topics: Collection[s
     return PostgresPositionedConsumer
 
 
-class Admission(Enum):
-    LAND = "land"      # the next offset Postgres expects
-    SKIP = "skip"      # landed already, or fetched before a rewind (it comes again)
-    REWIND = "rewind"  # a gap: seek the partition back to ``next_offset``
-
-
-REWIND_PATIENCE = 30.0  # seconds a rewound partition may take to deliver its next offset again
-
-
 @dataclass
 class PartitionCursor:
-    """Which offset of one partition may land next, as Postgres recorded it.
+    """The next offset of one partition that may land, as Postgres recorded it.
 
-    Within a running worker the consumer can be ahead of Postgres (an agent that
-    crashed after Faust acknowledged its take): the first offset past the expected
-    one asks for a rewind, and everything above the expected offset is skipped
-    until the re-read delivers it — messages fetched before the seek still flow
-    for a while. Should it never come (offsets that do not exist: transaction
-    markers, compaction), the lowest offset seen meanwhile is taken after
-    ``REWIND_PATIENCE`` and the gap is reported.
+    An offset below it landed already (a redelivery: skipped). An offset above it
+    means the consumer is past messages that never landed, for instance those of a
+    take whose agent crashed after Faust acknowledged it: :meth:`gap_before`
+    names that range, which the agent reads again (see ``refetch``) before this one.
     """
 
     next_offset: int
-    rewound_at: float | None = None
-    lowest_seen: int | None = None
 
-    def admit(self, offset: int, now: float) -> Admission:
-        if offset < self.next_offset:
-            return Admission.SKIP
-        if offset == self.next_offset:
-            self.next_offset, self.rewound_at, self.lowest_seen = offset + 1, None, None
-            return Admission.LAND
-        if self.rewound_at is None:
-            self.rewound_at, self.lowest_seen = now, offset
-            return Admission.REWIND
-        self.lowest_seen = min(self.lowest_seen, offset)
-        if now - self.rewound_at < REWIND_PATIENCE:
-            return Admission.SKIP
-        self.skip_to(self.lowest_seen)
-        return self.admit(offset, now)
+    def landed_already(self, offset: int) -> bool:
+        return offset < self.next_offset
 
-    def skip_to(self, offset: int) -> None:
-        """Accept that offsets below ``offset`` will never come."""
-        self.next_offset, self.rewound_at, self.lowest_seen = offset, None, None
+    def gap_before(self, offset: int) -> range:
+        """The offsets that must land before ``offset`` (empty when it is the next one)."""
+        return range(self.next_offset, max(offset, self.next_offset))
+
+    def advance_past(self, offset: int) -> None:
+        self.next_offset = offset + 1

@@ -148,16 +148,17 @@ def run_producers(pipeline: Path, rejects_dir: Path, *args: str) -> subprocess.C
 class Worker:
     """A real `stream-processors worker` process, stopped (SIGTERM, then SIGKILL) on exit."""
 
-    def __init__(self, pipeline: Path, app_id: str, log: Path):
+    def __init__(self, pipeline: Path, app_id: str, log: Path, env: dict[str, str] | None = None):
         self.args = [str(BIN / "stream-processors"), "--config", str(pipeline), "worker", "--app-id", app_id,
                      "--batch-seconds", "0.2"]
         self.log = log
+        self.env = env or os.environ.copy()
         self.process: subprocess.Popen | None = None
 
     def __enter__(self) -> "Worker":
         handle = self.log.open("ab")
         self.process = subprocess.Popen(self.args, stdout=handle, stderr=subprocess.STDOUT, cwd=PROJECT_ROOT,
-                                        env=os.environ.copy())
+                                        env=self.env)
         return self
 
     def alive(self) -> bool:

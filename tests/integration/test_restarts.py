@@ -1,0 +1,133 @@
+"""Exactly once across server restarts: Postgres, then the Kafka broker, go down mid-stream and come back.
+
+The worker must ride both out on its own (no restart of the worker), and raw
+must end with every event exactly once. These tests bring up a stack of their
+own (Postgres + Kafka under a temporary home, on free ports): restarting the
+shared test stack would pull the ground from under Airflow and the other tests.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from stack.services import with_secrets
+from streammart.settings import PROJECT_ROOT, Settings, kafka_client_config
+from streammart.topics import ensure_topics
+from tests.integration.conftest import BIN, Scratch, Worker, count, produce_orders, wait_for
+from stream_processors.lag import landing_lag
+
+pytestmark = pytest.mark.services
+EVENTS = 60_000
+
+
+def free_ports(n: int) -> list[int]:
+    sockets = [socket.socket() for _ in range(n)]
+    try:
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+@dataclass
+class OwnStack:
+    """Postgres + Kafka started by ``streammart-stack`` for this module only."""
+
+    home: Path
+    env: dict[str, str]
+    settings: Settings | None = None
+
+    def run(self, *args: str) -> None:
+        result = subprocess.run([str(BIN / "streammart-stack"), *args], env=self.env, capture_output=True,
+                                text=True, timeout=300, cwd=PROJECT_ROOT)
+        assert result.returncode == 0, f"streammart-stack {' '.join(args)} failed:\n{result.stdout}{result.stderr}"
+
+    def restart(self, service: str) -> None:
+        self.run("stop", service)
+        self.run("start", service)
+
+    @property
+    def kafka_config(self) -> dict[str, str]:
+        return kafka_client_config(self.settings)
+
+    def query(self, read: Callable[[psycopg.Connection], Any]) -> Any:
+        """A fresh connection per question: the server under test comes and goes."""
+        with psycopg.connect(self.settings.conninfo("admin"), autocommit=True, connect_timeout=5) as conn:
+            return read(conn)
+
+
+@pytest.fixture(scope="module")
+def own_stack() -> Iterator[OwnStack]:
+    # Not under pytest's 0700 tmp dirs: the Postgres server runs as the postgres OS user when tests run as root.
+    home = Path(tempfile.mkdtemp(prefix="streammart-restarts-"))
+    home.chmod(0o755)
+    pg_port, kafka_port, controller_port = free_ports(3)
+    ports = {"STREAMMART_PG_PORT": pg_port, "STREAMMART_KAFKA_PORT": kafka_port,
+             "STREAMMART_KAFKA_CONTROLLER_PORT": controller_port}
+    env = {**os.environ, "STREAMMART_HOME": str(home), **{name: str(port) for name, port in ports.items()}}
+    own = OwnStack(home, env)
+    try:
+        own.run("start", "postgres", "kafka")
+        own.settings = with_secrets(Settings(home=home, pg_port=pg_port, kafka_port=kafka_port,
+                                             kafka_controller_port=controller_port))
+        yield own
+    finally:
+        own.run("stop", "--purge")
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def _land_through(own: OwnStack, scratch: Scratch, outage: Callable[[], None]) -> str:
+    """Produce EVENTS, start a worker, run ``outage`` once landing is under way; return the worker's log."""
+    topic = scratch.topic("orders")
+    table = scratch.table("orders")
+    ensure_topics(own.kafka_config, [topic], 6)
+    produce_orders(own.kafka_config, topic, EVENTS)
+    pipeline = scratch.pipeline(scratch.tmp / "unused.csv", "http://127.0.0.1:9/unused")
+
+    def landed(conn: psycopg.Connection) -> int:
+        exists = conn.execute("SELECT to_regclass(%s)", (f"raw.{scratch.domain}__orders",)).fetchone()[0]
+        return count(conn, table) if exists else 0
+
+    log = scratch.tmp / "worker.log"
+    with Worker(pipeline, scratch.app_id, log, env=own.env) as worker:
+        wait_for(lambda: worker.alive() and own.query(landed) > 0, 120, "landing to make progress", interval=0.05)
+        outage()
+        wait_for(lambda: worker.alive() and own.query(lambda c: landing_lag(c, own.kafka_config, [topic])[topic]) == 0,
+                 240, f"{topic} to be landed after the restart (log: {log})", interval=0.5)
+
+    rows, orders, positions = own.query(lambda conn: conn.execute(sql.SQL(
+        "SELECT count(*), count(DISTINCT order_id), count(DISTINCT (_partition, _offset)) FROM {}").format(
+        table)).fetchone())
+    assert (rows, orders, positions) == (EVENTS, EVENTS, EVENTS)
+    return log.read_text(errors="replace")
+
+
+def test_postgres_restart_mid_stream_loses_and_duplicates_nothing(own_stack, tmp_path):
+    scratch = Scratch("tpgrestart", tmp_path)
+    log = _land_through(own_stack, scratch, lambda: own_stack.restart("postgres"))
+    assert "landing failed" in log, "the restart did not catch the worker landing: the test proved nothing"
+
+
+def test_kafka_broker_restart_mid_stream_loses_and_duplicates_nothing(own_stack, tmp_path):
+    scratch = Scratch("tkafkarestart", tmp_path)
+    landed_before: list[int] = []
+
+    def restart_broker() -> None:
+        landed_before.append(own_stack.query(lambda conn: count(conn, scratch.table("orders"))))
+        own_stack.restart("kafka")
+
+    _land_through(own_stack, scratch, restart_broker)
+    assert 0 < landed_before[0] < EVENTS, f"the broker went down after landing finished: {landed_before}"
