@@ -104,9 +104,11 @@ def _land_through(own: OwnStack, scratch: Scratch, outage: Callable[[], None]) -
     log = scratch.tmp / "worker.log"
     with Worker(pipeline, scratch.app_id, log, env=own.env) as worker:
         wait_for(lambda: worker.alive() and own.query(landed) > 0, 120, "landing to make progress", interval=0.05)
+        landed_before = own.query(landed)
         outage()
         wait_for(lambda: worker.alive() and own.query(lambda c: landing_lag(c, own.kafka_config, [topic])[topic]) == 0,
                  240, f"{topic} to be landed after the restart (log: {log})", interval=0.5)
+    assert landed_before < EVENTS, "the restart came after landing had finished: the test proved nothing"
 
     rows, orders, positions = own.query(lambda conn: conn.execute(sql.SQL(
         "SELECT count(*), count(DISTINCT order_id), count(DISTINCT (_partition, _offset)) FROM {}").format(
@@ -116,18 +118,9 @@ def _land_through(own: OwnStack, scratch: Scratch, outage: Callable[[], None]) -
 
 
 def test_postgres_restart_mid_stream_loses_and_duplicates_nothing(own_stack, tmp_path):
-    scratch = Scratch("tpgrestart", tmp_path)
-    log = _land_through(own_stack, scratch, lambda: own_stack.restart("postgres"))
-    assert "landing failed" in log, "the restart did not catch the worker landing: the test proved nothing"
+    log = _land_through(own_stack, Scratch("tpgrestart", tmp_path), lambda: own_stack.restart("postgres"))
+    assert "retrying in" in log, "the worker never met the outage: the test proved nothing"
 
 
 def test_kafka_broker_restart_mid_stream_loses_and_duplicates_nothing(own_stack, tmp_path):
-    scratch = Scratch("tkafkarestart", tmp_path)
-    landed_before: list[int] = []
-
-    def restart_broker() -> None:
-        landed_before.append(own_stack.query(lambda conn: count(conn, scratch.table("orders"))))
-        own_stack.restart("kafka")
-
-    _land_through(own_stack, scratch, restart_broker)
-    assert 0 < landed_before[0] < EVENTS, f"the broker went down after landing finished: {landed_before}"
+    _land_through(own_stack, Scratch("tkafkarestart", tmp_path), lambda: own_stack.restart("kafka"))
