@@ -13,7 +13,7 @@ import time
 import uuid
 from dataclasses import dataclass
 
-from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
+from confluent_kafka import TIMESTAMP_NOT_AVAILABLE, Consumer, KafkaError, KafkaException, Message, TopicPartition
 
 REFETCH_TIMEOUT = 30.0
 
@@ -33,7 +33,7 @@ class FetchedMessage:
     @classmethod
     def of(cls, message: Message) -> FetchedMessage:
         kind, millis = message.timestamp()
-        timestamp = millis / 1000 if kind != 0 and millis >= 0 else None  # 0: TIMESTAMP_NOT_AVAILABLE
+        timestamp = millis / 1000 if kind != TIMESTAMP_NOT_AVAILABLE and millis >= 0 else None
         return cls(message.topic(), message.partition(), message.offset(), message.key(), message.value(),
                    list(message.headers() or []), timestamp)
 

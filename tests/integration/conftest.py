@@ -189,6 +189,19 @@ def count(conn: psycopg.Connection, table: sql.Identifier) -> int:
     return conn.execute(sql.SQL("SELECT count(*) FROM {}").format(table)).fetchone()[0]
 
 
+def landed_orders(conn: psycopg.Connection, scratch: Scratch) -> int:
+    """Rows in the scratch orders table; 0 before the worker has created it."""
+    exists = conn.execute("SELECT to_regclass(%s)", (f"raw.{scratch.domain}__orders",)).fetchone()[0]
+    return count(conn, scratch.table("orders")) if exists else 0
+
+
+def orders_landing_counts(conn: psycopg.Connection, scratch: Scratch) -> tuple[int, int, int]:
+    """(rows, distinct order ids, distinct Kafka positions): all equal to the events sent when landed exactly once."""
+    return conn.execute(sql.SQL(
+        "SELECT count(*), count(DISTINCT order_id), count(DISTINCT (_partition, _offset)) FROM {}").format(
+        scratch.table("orders"))).fetchone()
+
+
 def land(settings, pipeline: Path, app_id: str, topics: list[str], log: Path, timeout: float = 180) -> None:
     """Run a worker until Postgres holds everything Kafka has for ``topics``."""
     config = kafka_client_config(settings)

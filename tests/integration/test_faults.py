@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import pytest
-from psycopg import sql
 
 from streammart.topics import ensure_topics
-from tests.integration.conftest import Worker, caught_up, count, produce_orders, wait_for
+from tests.integration.conftest import (Worker, caught_up, landed_orders, orders_landing_counts, produce_orders,
+                                       wait_for)
 
 pytestmark = pytest.mark.services
 EVENTS = 60_000
@@ -16,26 +16,19 @@ def test_kill_9_mid_stream_loses_and_duplicates_nothing(scratch, admin, kafka_co
     ensure_topics(kafka_config, [topic], 6)
     produce_orders(kafka_config, topic, EVENTS)
     pipeline = scratch.pipeline(scratch.tmp / "unused.csv", "http://127.0.0.1:9/unused")
-    table = scratch.table("orders")
-
-    def landed() -> int:
-        exists = admin.execute("SELECT to_regclass(%s)", (f"raw.{scratch.domain}__orders",)).fetchone()[0]
-        return count(admin, table) if exists else 0
 
     kills = []
     for round_ in range(2):
         with Worker(pipeline, scratch.app_id, scratch.tmp / f"worker-{round_}.log") as worker:
-            floor = landed()
-            wait_for(lambda: worker.alive() and landed() > floor, 120, "landing to make progress", interval=0.05)
+            floor = landed_orders(admin, scratch)
+            wait_for(lambda: worker.alive() and landed_orders(admin, scratch) > floor, 120, "landing to make progress",
+                     interval=0.05)
             worker.kill()
-            kills.append(landed())
+            kills.append(landed_orders(admin, scratch))
     assert all(0 < k < EVENTS for k in kills), f"the kills did not land mid-stream: {kills}"
 
     with Worker(pipeline, scratch.app_id, scratch.tmp / "worker-final.log") as worker:
         wait_for(lambda: worker.alive() and caught_up(admin, kafka_config, topic)(), 180,
                  f"{topic} to be landed after the crashes (log: {worker.log})")
 
-    rows, orders, positions = admin.execute(sql.SQL(
-        "SELECT count(*), count(DISTINCT order_id), count(DISTINCT (_partition, _offset)) FROM {}").format(
-        table)).fetchone()
-    assert (rows, orders, positions) == (EVENTS, EVENTS, EVENTS)
+    assert orders_landing_counts(admin, scratch) == (EVENTS, EVENTS, EVENTS)

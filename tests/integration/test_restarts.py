@@ -19,12 +19,12 @@ from typing import Any
 
 import psycopg
 import pytest
-from psycopg import sql
 
 from stack.services import with_secrets
 from streammart.settings import PROJECT_ROOT, Settings, kafka_client_config
 from streammart.topics import ensure_topics
-from tests.integration.conftest import BIN, Scratch, Worker, count, produce_orders, wait_for
+from tests.integration.conftest import (BIN, Scratch, Worker, landed_orders, orders_landing_counts, produce_orders,
+                                       wait_for)
 from stream_processors.lag import landing_lag
 
 pytestmark = pytest.mark.services
@@ -92,28 +92,23 @@ def own_stack() -> Iterator[OwnStack]:
 def _land_through(own: OwnStack, scratch: Scratch, outage: Callable[[], None]) -> str:
     """Produce EVENTS, start a worker, run ``outage`` once landing is under way; return the worker's log."""
     topic = scratch.topic("orders")
-    table = scratch.table("orders")
     ensure_topics(own.kafka_config, [topic], 6)
     produce_orders(own.kafka_config, topic, EVENTS)
     pipeline = scratch.pipeline(scratch.tmp / "unused.csv", "http://127.0.0.1:9/unused")
 
-    def landed(conn: psycopg.Connection) -> int:
-        exists = conn.execute("SELECT to_regclass(%s)", (f"raw.{scratch.domain}__orders",)).fetchone()[0]
-        return count(conn, table) if exists else 0
+    def landed() -> int:
+        return own.query(lambda conn: landed_orders(conn, scratch))
 
     log = scratch.tmp / "worker.log"
     with Worker(pipeline, scratch.app_id, log, env=own.env) as worker:
-        wait_for(lambda: worker.alive() and own.query(landed) > 0, 120, "landing to make progress", interval=0.05)
-        landed_before = own.query(landed)
+        wait_for(lambda: worker.alive() and landed() > 0, 120, "landing to make progress", interval=0.05)
+        landed_before = landed()
         outage()
         wait_for(lambda: worker.alive() and own.query(lambda c: landing_lag(c, own.kafka_config, [topic])[topic]) == 0,
                  240, f"{topic} to be landed after the restart (log: {log})", interval=0.5)
     assert landed_before < EVENTS, "the restart came after landing had finished: the test proved nothing"
 
-    rows, orders, positions = own.query(lambda conn: conn.execute(sql.SQL(
-        "SELECT count(*), count(DISTINCT order_id), count(DISTINCT (_partition, _offset)) FROM {}").format(
-        table)).fetchone())
-    assert (rows, orders, positions) == (EVENTS, EVENTS, EVENTS)
+    assert own.query(lambda conn: orders_landing_counts(conn, scratch)) == (EVENTS, EVENTS, EVENTS)
     return log.read_text(errors="replace")
 
 

@@ -3,10 +3,9 @@ from __future__ import annotations
 
 import pytest
 from confluent_kafka.admin import AdminClient
-from psycopg import sql
 
 from streammart.topics import ensure_topics
-from tests.integration.conftest import Worker, caught_up, produce_orders, wait_for
+from tests.integration.conftest import Worker, caught_up, orders_landing_counts, produce_orders, wait_for
 
 pytestmark = pytest.mark.services
 EVENTS = 30_000
@@ -36,7 +35,4 @@ def test_two_workers_split_the_partitions_and_land_exactly_once(scratch, admin, 
         wait_for(lambda: a.alive() and b.alive() and caught_up(admin, kafka_config, topic)(), 180,
                  f"{topic} to be landed by the pair")
 
-    rows, orders, positions = admin.execute(sql.SQL(
-        "SELECT count(*), count(DISTINCT order_id), count(DISTINCT (_partition, _offset)) FROM {}").format(
-        scratch.table("orders"))).fetchone()
-    assert (rows, orders, positions) == (EVENTS, EVENTS, EVENTS)
+    assert orders_landing_counts(admin, scratch) == (EVENTS, EVENTS, EVENTS)
