@@ -112,9 +112,27 @@ def running_pid(pidfile: Path, marker: str) -> int | None:
     pid = read_pid(pidfile)
     if pid is None or not pid_alive(pid):
         return None
-    if marker not in process_cmdline(pid):
+    if marker not in _settled_cmdline(pid):
         return None
     return pid
+
+
+EXEC_SETTLE_SECONDS = 0.5
+
+
+def _settled_cmdline(pid: int) -> str:
+    """``pid``'s command line, waiting out the moment inside exec when the kernel shows it empty.
+
+    Right after ``spawn`` returns, the child has passed the point of no return of
+    exec but may not have its new argument pages yet: ``/proc/<pid>/cmdline`` reads
+    empty for that instant (seen under CI load), which must not read as "not ours".
+    """
+    cmdline = process_cmdline(pid)
+    deadline = time.monotonic() + EXEC_SETTLE_SECONDS
+    while not cmdline and pid_alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.01)
+        cmdline = process_cmdline(pid)
+    return cmdline
 
 
 def remove_stale_pidfile(pidfile: Path, marker: str) -> None:
