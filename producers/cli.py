@@ -3,16 +3,18 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from producers.publisher import DeliveryError, Publisher
-from producers.rejects import RejectThresholdExceeded
+from producers.pacing import Pacer, RatePacer, make_pacer
+from producers.publisher import DryRun, Publisher, Sink
 from producers.replay import ReplaySummary, SourceReplay
-from producers.sources import SourceReadError
+from producers.report import report_source, summary_table
 from streammart.pipeline import DEFAULT_CONFIG, PipelineConfigError, SourceConfig, load_pipeline
 from streammart.settings import PROJECT_ROOT, get_settings, kafka_client_config
 from streammart.terminal import make_console
@@ -37,22 +39,68 @@ def _select(pipeline, names: tuple[str, ...]) -> list[SourceConfig]:
         raise click.ClickException(str(exc)) from None
 
 
-def _summary_table(summaries: list[ReplaySummary]) -> Table:
-    table = Table(title="replay summary")
-    for column in ("source", "topic", "read", "produced", "rejected", "elapsed s", "events/s"):
-        table.add_column(column, justify="left" if column in ("source", "topic") else "right")
-    for s in summaries:
-        table.add_row(s.source, s.topic, str(s.read), str(s.produced), str(s.rejected),
-                      f"{s.elapsed:.2f}", f"{s.rate:,.0f}")
-    return table
+@dataclass(frozen=True)
+class ReplayOptions:
+    rejects_dir: Path
+    max_rejects: int | None
+    strict: bool
+    progress: bool | None
 
 
-def _report_rejects(summary: ReplaySummary) -> None:
-    if not summary.rejected:
-        return
-    console.print(f"[yellow]{summary.source}: {summary.rejected} rejected[/] (all in {summary.rejects_file})")
-    for reject in summary.first_rejects:
-        console.print(f"  {reject}")
+def replay_options(command: Callable) -> Callable:
+    """The options ``run`` and ``validate`` share, so a validation means what the run will do."""
+    decorators = [
+        click.argument("sources", nargs=-1),
+        click.option("--max-rejects", type=click.IntRange(min=0), default=None,
+                     help="fail a source once it has more rejects than this"),
+        click.option("--rejects-dir", type=click.Path(path_type=Path, file_okay=False),
+                     default=PROJECT_ROOT / "rejects", show_default=True,
+                     help="where <source>.rejects.jsonl files go (one reject or skip per line)"),
+        click.option("--strict", is_flag=True,
+                     help="a column that is neither a contract field nor in ignore_columns is an error "
+                          "(as `strict: true` on every source)"),
+        click.option("--progress/--no-progress", default=None, help="progress bar (default: when on a terminal)"),
+    ]
+    for decorator in reversed(decorators):
+        command = decorator(command)
+    return command
+
+
+def replay_all(selected: list[SourceConfig], sink: Sink, options: ReplayOptions,
+               pacer: Callable[[], Pacer] = lambda: RatePacer(None), title: str = "replay summary",
+               produced: str = "produced") -> int:
+    """Replays (or validates) every selected source; returns the exit code.
+
+    One source failing does not stop the others: the summary shows each, and
+    the exit code is 1 when any failed (130 when interrupted).
+    """
+    summaries: list[ReplaySummary] = []
+    show = console.is_terminal if options.progress is None else options.progress
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    exit_code = 0
+    replay: SourceReplay | None = None
+    try:
+        with Progress(*columns, console=console, disable=not show) as bar:
+            for config in selected:
+                if options.strict:
+                    config = config.model_copy(update={"strict": True})
+                replay = SourceReplay(config, sink, options.rejects_dir, options.max_rejects, pacer())
+                task = bar.add_task(config.name, total=replay.total_hint())
+                summaries.append(replay.run(lambda: bar.advance(task)))
+                replay = None
+    except KeyboardInterrupt:
+        console.print("[yellow]interrupted: flushed what was produced so far[/]")
+        exit_code = 130
+    if replay is not None:  # the source that was cut short still gets its line
+        summaries.append(replay.summary)
+    schemas = {c.name: c.schema_name for c in selected}
+    for summary in summaries:
+        report_source(console, summary, schemas[summary.source])
+    if summaries:
+        make_console().print(summary_table(summaries, title, produced))
+    if exit_code == 0 and any(s.failure or not s.accounted for s in summaries):
+        exit_code = 1
+    return exit_code
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -61,11 +109,12 @@ def _report_rejects(summary: ReplaySummary) -> None:
 @click.option("-v", "--verbose", is_flag=True, help="debug logging")
 @click.pass_context
 def main(ctx: click.Context, config_path: Path, verbose: bool) -> None:
-    """Replay CSV files and paginated HTTP APIs as Avro events on Kafka.
+    """Replay CSV, JSON and NDJSON files and paginated HTTP APIs as Avro events on Kafka.
 
     Each source in the pipeline config goes to the topic <domain>.<entity>.v<N>,
     keyed by its natural key. Bad records are reported as `file:line: field: reason`
-    and written to a rejects file; the good records are still produced.
+    and written to a rejects file; the good records are still produced. Every
+    config key is described in docs/sources.md.
     """
     logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -85,57 +134,46 @@ def list_sources(config_path: Path) -> None:
 
 
 @main.command()
-@click.argument("sources", nargs=-1)
+@replay_options
 @click.option("--rate", type=click.FloatRange(min=0), default=0,
               help="replay pace in events per second per source (0: as fast as possible)")
 @click.option("--speed", type=click.FloatRange(min=0, min_open=True), default=None,
               help="replay at the source's own rhythm (its event-time field), this many times faster: "
                    "60 plays an hour in a minute")
-@click.option("--max-rejects", type=click.IntRange(min=0), default=None,
-              help="stop with an error once a source has more rejects than this")
-@click.option("--rejects-dir", type=click.Path(path_type=Path, file_okay=False),
-              default=PROJECT_ROOT / "rejects", show_default=True, help="where <source>.rejects.txt files go")
-@click.option("--progress/--no-progress", default=None, help="progress bar (default: when on a terminal)")
 @click.pass_obj
 def run(config_path: Path, sources: tuple[str, ...], rate: float, speed: float | None, max_rejects: int | None,
-        rejects_dir: Path, progress: bool | None) -> None:
-    """Replay SOURCES (default: all configured sources) into Kafka."""
+        rejects_dir: Path, strict: bool, progress: bool | None) -> None:
+    """Replay SOURCES (default: all configured sources) into Kafka.
+
+    Exits 1 when a source failed: input broken as a whole, every record
+    rejected, more than --max-rejects, or events Kafka did not take.
+    """
     if rate and speed:
         raise click.UsageError("pace by --rate or by --speed, not both")
-    pipeline = _load(config_path)
-    selected = _select(pipeline, sources)
+    selected = _select(_load(config_path), sources)
     client_config = kafka_client_config()
     try:
         ensure_topics(client_config, [s.topic for s in selected], get_settings().kafka_partitions)
     except Exception as exc:  # confluent raises KafkaException with a KafkaError inside
         raise click.ClickException(f"cannot reach Kafka at {client_config['bootstrap.servers']}: {exc}") from None
-    publisher = Publisher(client_config)
-    summaries: list[ReplaySummary] = []
-    show = console.is_terminal if progress is None else progress
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    exit_code = 0
-    replay: SourceReplay | None = None
-    try:
-        with Progress(*columns, console=console, disable=not show) as bar:
-            for config in selected:
-                replay = SourceReplay(config, publisher, rejects_dir, max_rejects=max_rejects, rate=rate,
-                                      speed=speed)
-                task = bar.add_task(config.name, total=replay.total_hint())
-                summaries.append(replay.run(lambda: bar.advance(task)))
-                replay = None
-    except (SourceReadError, RejectThresholdExceeded, DeliveryError) as exc:
-        console.print(f"[red]error:[/] {exc}")
-        exit_code = 1
-    except KeyboardInterrupt:
-        console.print("[yellow]interrupted: flushed what was produced so far[/]")
-        exit_code = 130
-    if replay is not None:  # the source that was cut short still gets its line
-        summaries.append(replay.summary)
-    for summary in summaries:
-        _report_rejects(summary)
-    if summaries:
-        make_console().print(_summary_table(summaries))
-    sys.exit(exit_code)
+    options = ReplayOptions(rejects_dir, max_rejects, strict, progress)
+    sys.exit(replay_all(selected, Publisher(client_config), options, lambda: make_pacer(rate, speed)))
+
+
+@main.command()
+@replay_options
+@click.pass_obj
+def validate(config_path: Path, sources: tuple[str, ...], max_rejects: int | None, rejects_dir: Path,
+             strict: bool, progress: bool | None) -> None:
+    """Read and check SOURCES (default: all) exactly as `run` would, producing nothing.
+
+    Every record is parsed, encoded and size-checked; rejects and skips are
+    written and the summary printed. No Kafka needed. Same exit codes as `run`.
+    """
+    selected = _select(_load(config_path), sources)
+    options = ReplayOptions(rejects_dir, max_rejects, strict, progress)
+    sys.exit(replay_all(selected, DryRun(kafka_client_config()), options, title="validation summary",
+                        produced="valid"))
 
 
 @main.command()

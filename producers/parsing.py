@@ -1,22 +1,40 @@
 """Turn loosely typed source values into values of the Avro contract.
 
 Real exports carry currency symbols, thousands separators, several date formats
-in one column and numbers as strings; those are repaired here. What cannot be
-repaired raises FieldError naming the field, so the record becomes a reject with
-a reason a person can act on.
+in one column, lists packed into one text field and numbers as strings. Each
+repair here is a documented rule (docs/sources.md); a value no rule reads
+exactly raises FieldError naming the field, so the record becomes a reject with
+a reason a person can act on — never a guess.
 """
 from __future__ import annotations
 
+import difflib
 import re
-from collections.abc import Callable, Sequence
-from datetime import date, datetime, timezone
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
-from typing import Any
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date, datetime, tzinfo
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
+from schemas.avro_types import kind, without_null
 from schemas.registry import Schema
 
-_CURRENCY = re.compile(r"[\s$€£¥]|USD|EUR|GBP", re.IGNORECASE)
+if TYPE_CHECKING:
+    from streammart.pipeline import FieldRules, ListSplit, SourceConfig
+
+ISO_8601 = "iso8601"
+DAY_FIRST = ("%d/%m/%Y", "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%d-%m-%Y", "%d.%m.%Y", "%d %B %Y", "%d %b %Y",
+             ISO_8601)
+MONTH_FIRST = ("%m/%d/%Y", "%m/%d/%Y %H:%M", "%m/%d/%Y %H:%M:%S", "%m-%d-%Y", "%B %d, %Y", "%b %d, %Y",
+               "%d %B %Y", ISO_8601)
+_CURRENCY = r"(?:[$€£¥]|USD|EUR|GBP)"
+_CURRENCY_PREFIX = re.compile(rf"^{_CURRENCY}\s*", re.IGNORECASE)
+_CURRENCY_SUFFIX = re.compile(rf"\s*{_CURRENCY}$", re.IGNORECASE)
+_GROUPED = re.compile(r"^[-+]?\d{1,3}(,\d{3})+(\.\d*)?$")
 _MISSING = object()
+
+Parse = Callable[[Any], Any]
 
 
 class FieldError(ValueError):
@@ -26,20 +44,53 @@ class FieldError(ValueError):
         self.reason = reason
 
 
-def _describe(value: Any) -> str:
+def describe(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def parse_text(value: Any, _: Sequence[str]) -> str:
+def is_blank(value: Any) -> bool:
+    return isinstance(value, str) and not value.strip()
+
+
+def parse_text(value: Any) -> str:
     if isinstance(value, str):
         return value
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return str(value)
-    raise ValueError(f"expected text, got {type(value).__name__} {_describe(value)}")
+    raise ValueError(f"expected text, got {type(value).__name__} {describe(value)}")
 
 
-def parse_int(value: Any, _: Sequence[str]) -> int:
+def number_text(value: str) -> str:
+    """``" $1,234.50 "`` → ``"1234.50"``, ``"(12.00)"`` → ``"-12.00"``.
+
+    Rules: surrounding spaces, one currency symbol or code before or after the
+    number, accounting parentheses for negatives, and commas only as thousands
+    separators in groups of three. Anything else (``"1,5"``, ``"12 34"``) is
+    left for the number parser to refuse.
+    """
+    text = value.strip()
+    negative = text.startswith("(") and text.endswith(")")
+    if negative:
+        text = text[1:-1].strip()
+    sign = ""
+    if text.startswith(("+", "-")):
+        sign, text = text[0], text[1:].lstrip()
+    text = _CURRENCY_SUFFIX.sub("", _CURRENCY_PREFIX.sub("", text))
+    if not sign and text.startswith(("+", "-")):
+        sign, text = text[0], text[1:]
+    if "," in text:
+        if not _GROUPED.match(text):
+            raise ValueError(f"expected a number, got {describe(value)}: a comma that is not a thousands separator")
+        text = text.replace(",", "")
+    if negative:
+        if sign:
+            raise ValueError(f"expected a number, got {describe(value)}")
+        sign = "-"
+    return sign + text
+
+
+def parse_int(value: Any) -> int:
     if isinstance(value, bool):
         raise ValueError(f"expected a whole number, got {value!r}")
     if isinstance(value, int):
@@ -47,28 +98,28 @@ def parse_int(value: Any, _: Sequence[str]) -> int:
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if isinstance(value, str):
-        text = value.strip().replace(",", "")
         try:
-            number = Decimal(text)
+            number = Decimal(number_text(value))
         except InvalidOperation:
-            raise ValueError(f"expected a whole number, got {_describe(value)}") from None
-        if number == number.to_integral_value():
+            raise ValueError(f"expected a whole number, got {describe(value)}") from None
+        if number.is_finite() and number == number.to_integral_value():
             return int(number)
-    raise ValueError(f"expected a whole number, got {_describe(value)}")
+    raise ValueError(f"expected a whole number, got {describe(value)}")
 
 
-def parse_float(value: Any, _: Sequence[str]) -> float:
+def parse_float(value: Any) -> float:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
     if isinstance(value, str):
+        text = number_text(value)
         try:
-            return float(_CURRENCY.sub("", value).replace(",", ""))
+            return float(text)
         except ValueError:
             pass
-    raise ValueError(f"expected a number, got {_describe(value)}")
+    raise ValueError(f"expected a number, got {describe(value)}")
 
 
-def parse_bool(value: Any, _: Sequence[str]) -> bool:
+def parse_bool(value: Any) -> bool:
     if isinstance(value, bool):
         return value
     text = str(value).strip().lower()
@@ -76,61 +127,123 @@ def parse_bool(value: Any, _: Sequence[str]) -> bool:
         return True
     if text in {"false", "f", "no", "n", "0"}:
         return False
-    raise ValueError(f"expected true/false, got {_describe(value)}")
+    raise ValueError(f"expected true/false, got {describe(value)}")
 
 
-def decimal_parser(precision: int, scale: int) -> Callable[[Any, Sequence[str]], Decimal]:
+def decimal_parser(precision: int, scale: int) -> Parse:
     quantum = Decimal(1).scaleb(-scale)
 
-    def parse_decimal(value: Any, _: Sequence[str]) -> Decimal:
+    def parse_decimal(value: Any) -> Decimal:
         if isinstance(value, bool) or not isinstance(value, (str, int, float, Decimal)):
-            raise ValueError(f"expected an amount, got {_describe(value)}")
-        text = _CURRENCY.sub("", str(value)).replace(",", "")
-        negative = text.startswith("(") and text.endswith(")")
+            raise ValueError(f"expected an amount, got {describe(value)}")
         try:
-            number = Decimal(text.strip("()")).quantize(quantum, rounding=ROUND_HALF_EVEN)
+            number = Decimal(number_text(value) if isinstance(value, str) else str(value))
         except InvalidOperation:
-            raise ValueError(f"expected an amount, got {_describe(value)}") from None
-        if len(number.as_tuple().digits) > precision:
+            raise ValueError(f"expected an amount, got {describe(value)}") from None
+        if not number.is_finite():
+            raise ValueError(f"expected an amount, got {describe(value)}")
+        exact = number.quantize(quantum)
+        if exact != number:
+            raise ValueError(f"{number} has more decimals than decimal({precision},{scale}) keeps")
+        if len(exact.as_tuple().digits) > precision:
             raise ValueError(f"{number} does not fit decimal({precision},{scale})")
-        return -number if negative else number
+        return exact
 
     return parse_decimal
 
 
-def parse_timestamp(value: Any, formats: Sequence[str]) -> datetime:
-    if isinstance(value, datetime):
-        parsed = value
-    elif isinstance(value, str) and value.strip():
-        parsed = _parse_datetime_text(value.strip(), formats)
-    else:
-        raise ValueError(f"expected a date/time, got {_describe(value)}")
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+class DateReader:
+    """Reads date/time text with a list of formats; a value two formats read differently is refused.
+
+    ``02/01/2019`` under ``%d/%m/%Y`` and ``%m/%d/%Y`` could be either day:
+    picking the first format would alter the record without a word. Results
+    are cached by text, since exports repeat the same dates many times.
+    """
+
+    CACHE_LIMIT = 100_000
+
+    def __init__(self, formats: Sequence[str]):
+        self.formats = tuple(formats)
+        self._cache: dict[str, datetime | str] = {}
+
+    def __call__(self, text: str) -> datetime:
+        result = self._cache.get(text)
+        if result is None:
+            if len(self._cache) >= self.CACHE_LIMIT:
+                self._cache.clear()
+            result = self._cache[text] = self._read(text)
+        if isinstance(result, str):
+            raise ValueError(result)
+        return result
+
+    def _read(self, text: str) -> datetime | str:
+        readings: dict[datetime, str] = {}
+        for fmt in self.formats:
+            try:
+                value = datetime.fromisoformat(text) if fmt == ISO_8601 else datetime.strptime(text, fmt)
+            except ValueError:
+                continue
+            readings.setdefault(value, fmt)
+        if not readings:
+            return f"unparseable date {text!r} (tried {', '.join(self.formats)})"
+        if len(readings) > 1:
+            options = " or ".join(f"{v.isoformat()} ({f})" for v, f in readings.items())
+            return f"ambiguous date {text!r}: {options}; keep one of the formats or set dayfirst"
+        return next(iter(readings))
 
 
-def parse_date(value: Any, formats: Sequence[str]) -> date:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str) and value.strip():
-        return _parse_datetime_text(value.strip(), formats).date()
-    raise ValueError(f"expected a date, got {_describe(value)}")
+def timestamp_parser(reader: DateReader, zone: tzinfo) -> Parse:
+    def parse_timestamp(value: Any) -> datetime:
+        if not isinstance(value, str) or not value.strip():
+            raise ValueError(f"expected a date/time, got {describe(value)}")
+        parsed = reader(value.strip())
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)
+
+    return parse_timestamp
 
 
-def _parse_datetime_text(text: str, formats: Sequence[str]) -> datetime:
-    for fmt in formats:
-        try:
-            return datetime.strptime(text, fmt)
-        except ValueError:
-            continue
-    try:
-        return datetime.fromisoformat(text)
-    except ValueError:
-        raise ValueError(f"unparseable date {text!r} (tried {', '.join(formats) or 'ISO 8601'})") from None
+def date_parser(reader: DateReader) -> Parse:
+    def parse_date(value: Any) -> date:
+        if not isinstance(value, str) or not value.strip():
+            raise ValueError(f"expected a date, got {describe(value)}")
+        return reader(value.strip()).date()
+
+    return parse_date
 
 
-_PRIMITIVE_PARSERS: dict[str, Callable[[Any, Sequence[str]], Any]] = {
+def list_parser(item: Parse, split: "ListSplit | None") -> Parse:
+    """A JSON list item by item; text only when the field declares how to split it."""
+
+    def parse_list(value: Any) -> list:
+        if isinstance(value, str):
+            if split is None:
+                raise ValueError(f"text {describe(value)} for a list field; declare `split` for it in the "
+                                 "source config")
+            items = [] if not value.strip() else value.split(split.delimiter)
+            if split.trim:
+                items = [i.strip(" \t") for i in items]
+            if split.skip_empty:
+                items = [i for i in items if i]
+        elif isinstance(value, list):
+            items = value
+        else:
+            raise ValueError(f"expected a list, got {type(value).__name__} {describe(value)}")
+        parsed = []
+        for number, element in enumerate(items, start=1):
+            try:
+                parsed.append(item(element))
+            except ValueError as exc:
+                raise ValueError(f"item {number}: {exc}") from None
+        return parsed
+
+    return parse_list
+
+
+def passthrough(value: Any) -> Any:
+    return value
+
+
+_PRIMITIVE_PARSERS: dict[str, Parse] = {
     "string": parse_text,
     "enum": parse_text,
     "int": parse_int,
@@ -139,56 +252,139 @@ _PRIMITIVE_PARSERS: dict[str, Callable[[Any, Sequence[str]], Any]] = {
     "double": parse_float,
     "boolean": parse_bool,
 }
-_LOGICAL_PARSERS = {
-    "timestamp-millis": parse_timestamp,
-    "timestamp-micros": parse_timestamp,
-    "date": parse_date,
-}
 
 
-def _parser_for(avro_type: Any) -> tuple[Callable[[Any, Sequence[str]], Any], bool]:
-    """(parser, nullable) for one field type."""
-    if isinstance(avro_type, list):
-        branches = [t for t in avro_type if t != "null"]
-        parser, _ = _parser_for(branches[0]) if len(branches) == 1 else (lambda v, _: v, False)
-        return parser, len(branches) < len(avro_type)
-    if isinstance(avro_type, dict):
-        logical = avro_type.get("logicalType")
-        if logical == "decimal":
-            return decimal_parser(avro_type["precision"], avro_type.get("scale", 0)), False
-        if logical in _LOGICAL_PARSERS:
-            return _LOGICAL_PARSERS[logical], False
-        return _parser_for(avro_type["type"])
-    return _PRIMITIVE_PARSERS.get(avro_type, lambda v, _: v), False
+def value_parser(avro_type: Any, rules: "FieldRules", zone: tzinfo) -> Parse:
+    """The parser for one (non-null) field type under the field's rules."""
+    avro_type, _ = without_null(avro_type)
+    field_kind = kind(avro_type)
+    if field_kind in ("timestamp", "date"):
+        reader = DateReader(date_formats(rules))
+        return timestamp_parser(reader, zone) if field_kind == "timestamp" else date_parser(reader)
+    if field_kind == "decimal":
+        return decimal_parser(avro_type["precision"], avro_type.get("scale", 0))
+    if field_kind == "array":
+        return list_parser(value_parser(avro_type["items"], rules, zone), rules.split)
+    return _PRIMITIVE_PARSERS.get(field_kind, passthrough)
+
+
+def date_formats(rules: "FieldRules") -> tuple[str, ...]:
+    if rules.dayfirst is not None:
+        return DAY_FIRST if rules.dayfirst else MONTH_FIRST
+    return tuple(rules.date_formats or (ISO_8601,))
 
 
 class RecordParser:
-    """Maps one source record onto a schema: renames, repairs, required checks."""
+    """Maps one source record onto its contract: renames, repairs, required checks.
 
-    def __init__(self, schema: Schema, date_formats: Sequence[str] = (), renames: dict[str, str] | None = None):
-        self.schema = schema
-        self.date_formats = list(date_formats)
-        self.renames = renames or {}
+    It also keeps the tally a run reports: source columns that are not in the
+    contract (by name, with how many records carried them) and which renames
+    matched something.
+    """
+
+    def __init__(self, config: "SourceConfig"):
+        self.schema: Schema = config.schema
+        self.renames = dict(config.columns)
+        self.ignored = set(config.ignore_columns)
+        self.strict = config.strict
+        self.key = list(config.key)
+        zone = ZoneInfo(config.timezone)
         self._fields = []
-        for f in schema.fields:
-            parser, nullable = _parser_for(f["type"])
-            self._fields.append((f["name"], parser, nullable, f.get("default", _MISSING)))
+        for f in self.schema.fields:
+            rules = config.rules_for(f["name"])
+            _, nullable = without_null(f["type"])
+            self._fields.append((f["name"], value_parser(f["type"], rules, zone), nullable,
+                                 f.get("default", _MISSING), rules.blanks == "null"))
+        self._names = {name for name, *_ in self._fields}
+        self.unknown_columns: Counter[str] = Counter()
+        self.renames_seen: set[str] = set()
+
+    @property
+    def required(self) -> list[str]:
+        return [name for name, _, nullable, default, _ in self._fields if not nullable and default is _MISSING]
+
+    def field_of(self, column: str) -> str | None:
+        """The contract field a source column feeds, or None when it feeds none."""
+        name = self.renames.get(column, column)
+        return name if name in self._names else None
+
+    def check_header(self, columns: Sequence[str], where: str) -> None:
+        """Refuse a header that would lose or misplace data; raises ValueError saying why.
+
+        Run once per file before its first row, so a typo fails the source
+        instead of rejecting (or silently nulling) every row.
+        """
+        problems = []
+        repeated = sorted({c for c in columns if columns.count(c) > 1})
+        if repeated:
+            problems.append(f"the header names {', '.join(map(repr, repeated))} more than once")
+        fed = [self.field_of(c) for c in columns]
+        clashing = sorted({f for f in fed if f and fed.count(f) > 1} - set(repeated))
+        if clashing:
+            problems.append(f"several columns feed field(s) {', '.join(clashing)}")
+        for column in sorted(set(self.renames) - set(columns)):
+            nearest = _nearest(column, columns)
+            problems.append(f"columns: {column!r} matches no column of the header{nearest}")
+        missing = [f for f in self.required if f not in fed]
+        if missing:
+            problems.append(f"no column for required field(s) {', '.join(missing)}")
+        unknown = self.unknown_in(columns)
+        if unknown and self.strict:
+            problems.append(f"columns not in {self.schema.name} (strict): {', '.join(unknown)}")
+        if problems:
+            raise ValueError(f"{where}: " + "; ".join(problems) + f" (header: {', '.join(columns)})")
+
+    def unknown_in(self, columns: Iterable[str]) -> list[str]:
+        return [c for c in columns if self.field_of(c) is None and c not in self.ignored]
 
     def parse(self, data: dict[str, Any]) -> dict[str, Any]:
-        source = {self.renames.get(k, k): v for k, v in data.items()}
+        source = self._rename(data)
         record: dict[str, Any] = {}
-        for name, parser, nullable, default in self._fields:
+        for name, parser, nullable, default, blank_is_null in self._fields:
             value = source.get(name)
-            if value is None or (isinstance(value, str) and not value.strip()):
+            if value is None or (blank_is_null and is_blank(value)):
                 if nullable:
                     record[name] = None
                 elif default is not _MISSING:
                     record[name] = default
                 else:
-                    raise FieldError(name, "required value is missing")
+                    raise FieldError(name, "required value is missing" if value is None else
+                                     f"required value is blank ({describe(value)})")
                 continue
             try:
-                record[name] = parser(value, self.date_formats)
+                record[name] = parser(value)
             except ValueError as exc:
                 raise FieldError(name, str(exc)) from None
+        for name in self.key:
+            if record[name] is None or is_blank(record[name]):
+                raise FieldError(name, "key field is empty")
         return record
+
+    def _rename(self, data: dict[str, Any]) -> dict[str, Any]:
+        source: dict[str, Any] = {}
+        fed_by: dict[str, str] = {}
+        for column, value in data.items():
+            name = self.field_of(column)
+            if name is None:
+                if column not in self.ignored:
+                    self.unknown_columns[column] += 1
+                    if self.strict:
+                        raise FieldError(column, f"column is not in {self.schema.name} (strict)")
+                continue
+            if column in self.renames:
+                self.renames_seen.add(column)
+            if name in fed_by:
+                raise FieldError(name, f"both {fed_by[name]!r} and {column!r} give this field")
+            fed_by[name] = column
+            source[name] = value
+        return source
+
+    def unmatched_renames(self) -> list[str]:
+        """``columns`` keys no record carried, each with the nearest unknown column when there is one."""
+        return [f"{column!r}{_nearest(column, self.unknown_columns)}"
+                for column in sorted(set(self.renames) - self.renames_seen)]
+
+
+def _nearest(name: str, candidates: Iterable[str]) -> str:
+    close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
+    return f" (nearest: {close[0]!r})" if close else ""

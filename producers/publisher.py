@@ -1,8 +1,14 @@
-"""The Kafka side of a replay: idempotent producer, topics, delivery reports."""
+"""The Kafka side of a replay: idempotent producer, delivery reports, message size.
+
+``DryRun`` stands in for Kafka when a run only validates: it takes the same
+calls and counts what would have been published.
+"""
 from __future__ import annotations
 
 import logging
-from confluent_kafka import KafkaError, Producer
+from typing import Protocol
+
+from confluent_kafka import KafkaError, KafkaException, Producer
 
 log = logging.getLogger(__name__)
 
@@ -13,10 +19,38 @@ PRODUCER_DEFAULTS = {
     "compression.type": "lz4",
     "client.id": "streammart-producers",
 }
+DEFAULT_MESSAGE_LIMIT = 1_000_000  # librdkafka's message.max.bytes
 
 
 class DeliveryError(RuntimeError):
     """Kafka did not accept some events after the producer's own retries."""
+
+
+class RecordTooLarge(ValueError):
+    """One event is bigger than a Kafka message may be: a reject, not a crash."""
+
+    def __init__(self, size: int, limit: int):
+        super().__init__(f"record is {size} bytes, limit {limit} (message.max.bytes)")
+
+
+def message_limit(client_config: dict[str, str]) -> int:
+    return int(client_config.get("message.max.bytes", DEFAULT_MESSAGE_LIMIT))
+
+
+def ensure_fits(limit: int, key: bytes, value: bytes, headers: list[tuple[str, bytes]]) -> int:
+    """The event's size in bytes; raises RecordTooLarge when it exceeds ``limit``."""
+    size = len(key) + len(value) + sum(len(k) + len(v) for k, v in headers)
+    if size > limit:
+        raise RecordTooLarge(size, limit)
+    return size
+
+
+class Sink(Protocol):
+    delivered: int
+
+    def publish(self, topic: str, key: bytes, value: bytes, headers: list[tuple[str, bytes]]) -> None: ...
+
+    def flush(self, timeout: float = 60.0) -> None: ...
 
 
 class Publisher:
@@ -24,6 +58,7 @@ class Publisher:
 
     def __init__(self, client_config: dict[str, str]):
         self._producer = Producer({**PRODUCER_DEFAULTS, **client_config})
+        self.limit = message_limit(client_config)
         self.delivered = 0
         self.failed = 0
         self.first_error: str | None = None
@@ -38,12 +73,18 @@ class Publisher:
             log.error("delivery failed: %s", err)
 
     def publish(self, topic: str, key: bytes, value: bytes, headers: list[tuple[str, bytes]]) -> None:
+        """Queue one event; raises RecordTooLarge when Kafka would refuse it for its size."""
+        size = ensure_fits(self.limit, key, value, headers)
         while True:
             try:
                 self._producer.produce(topic, value=value, key=key, headers=headers, on_delivery=self._on_delivery)
                 break
             except BufferError:
                 self._producer.poll(0.05)  # local queue full: let deliveries drain
+            except KafkaException as exc:
+                if exc.args[0].code() == KafkaError.MSG_SIZE_TOO_LARGE:
+                    raise RecordTooLarge(size, self.limit) from None
+                raise
         self._producer.poll(0)
 
     def flush(self, timeout: float = 60.0) -> None:
@@ -52,3 +93,18 @@ class Publisher:
             raise DeliveryError(f"{remaining} events still undelivered after {timeout:.0f} s")
         if self.failed:
             raise DeliveryError(f"{self.failed} events were not delivered; first error: {self.first_error}")
+
+
+class DryRun:
+    """A sink that publishes nothing: ``producers validate`` counts what ``run`` would produce."""
+
+    def __init__(self, client_config: dict[str, str]):
+        self.limit = message_limit(client_config)
+        self.delivered = 0
+
+    def publish(self, topic: str, key: bytes, value: bytes, headers: list[tuple[str, bytes]]) -> None:
+        ensure_fits(self.limit, key, value, headers)
+        self.delivered += 1
+
+    def flush(self, timeout: float = 60.0) -> None:
+        return None

@@ -1,4 +1,11 @@
-"""The produce loop: read → validate → encode → key → publish, one source at a time."""
+"""The produce loop: read → validate → encode → key → publish, one source at a time.
+
+Every record read ends in exactly one of three counts — produced, rejected,
+skipped — and every reject or skip is written down with its position, field and
+reason. A source fails (and the run exits non-zero) when its input is broken
+as a whole, when every record was rejected, when it passes ``--max-rejects``,
+or when Kafka did not take its events.
+"""
 from __future__ import annotations
 
 import time
@@ -9,11 +16,11 @@ from pathlib import Path
 from fastavro.validation import ValidationError as AvroValidationError
 
 from producers import events
+from producers.pacing import Pacer, RatePacer
 from producers.parsing import FieldError, RecordParser
-from producers.publisher import Publisher
-from producers.pacing import make_pacer
-from producers.rejects import Reject, RejectLog
-from producers.sources import RawRecord, open_source
+from producers.publisher import DeliveryError, RecordTooLarge, Sink
+from producers.rejects import Reject, RejectLog, RejectThresholdExceeded
+from producers.sources import RawRecord, Source, SourceReadError, open_source
 from schemas.wire import encode
 from streammart.pipeline import SourceConfig
 
@@ -25,30 +32,50 @@ class ReplaySummary:
     read: int = 0
     produced: int = 0
     rejected: int = 0
+    skipped: int = 0
+    undelivered: int = 0
     elapsed: float = 0.0
     rejects_file: Path | None = None
     first_rejects: list[Reject] = field(default_factory=list)
+    unknown_columns: dict[str, int] = field(default_factory=dict)
+    unmatched_renames: list[str] = field(default_factory=list)
+    failure: str | None = None
 
     @property
     def rate(self) -> float:
         return self.produced / self.elapsed if self.elapsed > 0 else 0.0
 
+    @property
+    def accounted(self) -> bool:
+        """read = produced + rejected + skipped (+ what Kafka did not take): nothing vanished."""
+        return self.read == self.produced + self.undelivered + self.rejected + self.skipped
+
 
 class SourceReplay:
-    """Replays one configured source into its topic."""
+    """Replays one configured source into its topic (or, with a DryRun sink, only validates it)."""
 
-    def __init__(self, config: SourceConfig, publisher: Publisher, rejects_dir: Path,
-                 max_rejects: int | None = None, rate: float | None = None, speed: float | None = None):
+    def __init__(self, config: SourceConfig, sink: Sink, rejects_dir: Path, max_rejects: int | None = None,
+                 pacer: Pacer | None = None):
         self.config = config
-        self.publisher = publisher
-        self.parser = RecordParser(config.schema, config.date_formats, config.columns)
+        self.sink = sink
+        self.parser = RecordParser(config)
         self.rejects = RejectLog(rejects_dir, config.name, limit=max_rejects)
-        self.pacer = make_pacer(rate, speed)
-        self.source = open_source(config)
+        self.pacer = pacer or RatePacer(None)
         self.summary = ReplaySummary(config.name, config.topic, rejects_file=self.rejects.path)
+        self._source: Source | None = None
+        self._handed = 0  # events given to the sink; delivered or not, Kafka's delivery reports tell
+
+    @property
+    def source(self) -> Source:
+        if self._source is None:
+            self._source = open_source(self.config, self.parser.check_header)
+        return self._source
 
     def total_hint(self) -> int | None:
-        return self.source.total_hint()
+        try:
+            return self.source.total_hint()
+        except SourceReadError:
+            return None  # run() reports it
 
     def _reject(self, raw: RawRecord, field: str | None, reason: str) -> None:
         self.rejects.add(Reject(raw.position, field, reason, raw.raw))
@@ -61,35 +88,64 @@ class SourceReplay:
         try:
             record = self.parser.parse(raw.data)
             value = encode(self.config.schema, record)
+            key = events.natural_key(record, self.config.key)
+            event = events.event_id(self.config.name, key, record)
+            self.sink.publish(self.config.topic, key.encode(), value,
+                              events.headers(self.config.name, str(raw.position), event))
+            self._handed += 1
         except FieldError as exc:
             self._reject(raw, exc.field, exc.reason)
+            return None
+        except RecordTooLarge as exc:
+            self._reject(raw, None, str(exc))
             return None
         except (AvroValidationError, ValueError, TypeError, OverflowError) as exc:
             self._reject(raw, None, f"does not fit {self.config.schema.name}: {exc}")
             return None
-        key = events.natural_key(record, self.config.key)
-        event = events.event_id(self.config.name, key, record)
-        self.publisher.publish(self.config.topic, key.encode(), value,
-                               events.headers(self.config.name, raw.position, event))
         return record
 
+    def _consume(self, on_record: Callable[[], None]) -> None:
+        for raw in self.source.records():
+            if raw.skipped:
+                self.rejects.add(Reject(raw.position, None, raw.skipped, raw.raw, outcome="skipped"))
+                record = None
+            else:
+                record = self._publish(raw)
+            self.summary.read += 1  # counted once its outcome is recorded
+            self.rejects.check_limit()
+            if record is not None and self.config.event_time:
+                self.pacer.wait(record[self.config.event_time])
+            on_record()
+
     def run(self, on_record: Callable[[], None] = lambda: None) -> ReplaySummary:
-        """Replay the whole source; ``self.summary`` is complete even when this raises."""
+        """Replay the whole source; ``self.summary`` is complete even when interrupted."""
         summary = self.summary
-        delivered_before = self.publisher.delivered
+        delivered_before = self.sink.delivered
         start = time.monotonic()
         try:
-            for raw in self.source.records():
-                summary.read += 1
-                record = self._publish(raw)
-                if record is not None:
-                    self.pacer.wait(record.get(self.config.event_time) if self.config.event_time else None)
-                on_record()
+            self._consume(on_record)
+        except (SourceReadError, RejectThresholdExceeded) as exc:
+            summary.failure = str(exc)
         finally:
             self.rejects.close()
-            self.publisher.flush()
+            try:
+                self.sink.flush()
+            except DeliveryError as exc:
+                summary.failure = summary.failure or str(exc)
             summary.elapsed = time.monotonic() - start
-            summary.produced = self.publisher.delivered - delivered_before
-            summary.rejected = len(self.rejects)
-            summary.first_rejects = self.rejects.rejects[:5]
+            self._tally(delivered_before)
         return summary
+
+    def _tally(self, delivered_before: int) -> None:
+        summary = self.summary
+        summary.produced = self.sink.delivered - delivered_before
+        summary.undelivered = self._handed - summary.produced
+        summary.rejected = self.rejects.rejected
+        summary.skipped = self.rejects.skipped
+        summary.first_rejects = list(self.rejects.first)
+        summary.unknown_columns = dict(self.parser.unknown_columns.most_common())
+        summary.unmatched_renames = self.parser.unmatched_renames() if summary.read else []
+        if summary.failure is None and summary.rejected and not summary.produced:
+            summary.failure = f"every record was rejected ({summary.rejected}); see {summary.rejects_file}"
+        if summary.failure is None and self.config.strict and summary.unmatched_renames:
+            summary.failure = f"columns keys matched nothing (strict): {', '.join(summary.unmatched_renames)}"

@@ -7,26 +7,55 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
+    from producers.sources.csv import HeaderCheck
     from streammart.pipeline import SourceConfig
 
 
 class SourceReadError(RuntimeError):
-    """The input as a whole cannot be read (missing file, API down): the run stops."""
+    """The input as a whole cannot be read (missing file, API down, broken structure): the source fails."""
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where a person finds a record again: a file and line, or a URL, page and item index.
+
+    ``page`` is the page number, or for cursor pagination the cursor that fetched it.
+    """
+
+    where: str
+    line: int | None = None
+    page: int | str | None = None
+    index: int | None = None
+
+    def __str__(self) -> str:
+        if self.page is None:
+            return f"{self.where}:{self.line}" if self.line is not None else self.where
+        text = f"{self.where} page {self.page}"
+        return f"{text} #{self.index}" if self.index is not None else text
+
+    def as_dict(self) -> dict[str, Any]:
+        """For the rejects file: ``file`` + ``line``, or ``url`` + ``page`` + ``index``."""
+        if self.page is None:
+            return {"file": self.where, "line": self.line}
+        return {"url": self.where, "page": self.page, "index": self.index}
 
 
 @dataclass(frozen=True)
 class RawRecord:
     """One record as read, before validation.
 
-    ``position`` is where a person finds it again (``orders.csv:42`` or
-    ``…/customers?page=3#7``); ``error`` is set when the reader itself could not
-    make a record of it (a row with the wrong number of fields, broken JSON).
+    ``error`` is set when the reader itself could not make a record of it (a row
+    with the wrong number of fields, broken JSON, bytes not in the file's
+    encoding): it becomes a reject. ``skipped`` is set for input that holds no
+    record (a blank line): it is counted and reported, never produced.
+    ``raw`` is the record's text exactly as read, for the rejects file.
     """
 
-    position: str
+    position: Position
     data: dict[str, Any]
     error: str | None = None
     raw: str | None = None
+    skipped: str | None = None
 
 
 class Source(Protocol):
@@ -35,6 +64,21 @@ class Source(Protocol):
     def total_hint(self) -> int | None:
         """Expected record count for the progress bar, when cheap to know."""
         ...
+
+
+def records_at(document: Any, path: str | None) -> Any:
+    """The value at a dotted ``path`` (``results`` or ``payload.items``) of a parsed JSON document.
+
+    Raises KeyError naming the first key that is missing or not an object.
+    """
+    if not path:
+        return document
+    value = document
+    for key in path.split("."):
+        if not isinstance(value, dict) or key not in value:
+            raise KeyError(key)
+        value = value[key]
+    return value
 
 
 class MultiFileSource:
@@ -52,22 +96,28 @@ class MultiFileSource:
             yield from source.records()
 
 
-def _file_source(format_: str, path: Path, encoding: str) -> Source:
+def _file_source(config: "SourceConfig", path: Path, check_header: "HeaderCheck | None") -> Source:
     from producers.sources.csv import CsvSource
-    from producers.sources.json import JsonArraySource, NdjsonSource
+    from producers.sources.json import JsonArraySource, JsonObjectSource, NdjsonSource
 
-    readers = {"csv": CsvSource, "json": JsonArraySource, "ndjson": NdjsonSource}
-    return readers[format_](path, encoding=encoding)
+    if config.format == "csv":
+        return CsvSource(path, config.encoding, config.delimiter, config.quotechar, check_header)
+    if config.format == "ndjson":
+        return NdjsonSource(path, config.encoding)
+    if config.record_per_file:
+        return JsonObjectSource(path, config.encoding)
+    return JsonArraySource(path, config.encoding, config.records_path)
 
 
-def open_source(config: "SourceConfig") -> Source:
+def open_source(config: "SourceConfig", check_header: "HeaderCheck | None" = None) -> Source:
+    """The reader for a configured source; ``check_header`` vets each CSV file's header before its rows."""
     from producers.sources.http import HttpSource
 
     if config.format == "http":
-        return HttpSource(config.url, config.pagination)
+        return HttpSource(config.url, config.pagination, config.records_path)
     if not any(ch in str(config.path) for ch in "*?["):
-        return _file_source(config.format, config.path, config.encoding)
+        return _file_source(config, config.path, check_header)
     files = sorted(config.path.parent.glob(config.path.name))
     if not files:
         raise SourceReadError(f"source {config.name!r}: no file matches {config.path}")
-    return MultiFileSource([_file_source(config.format, f, config.encoding) for f in files])
+    return MultiFileSource([_file_source(config, f, check_header) for f in files])

@@ -1,8 +1,11 @@
-"""JSON sources: a top-level array, or newline-delimited JSON (one object a line).
+"""JSON sources: an array of records (at the top or at a path inside an object),
+one record per file, or newline-delimited JSON (one object a line).
 
 Arrays are decoded element by element, so every record keeps the line it starts
 on, a trailing comma before ``]`` is tolerated (a common hand-edit), and one
-broken element becomes a reject instead of failing the whole file.
+broken element becomes a reject instead of failing the whole file. A file that
+ends before its array closes, or holds more after it, is broken as a whole:
+the source fails, after the records before the break are counted.
 """
 from __future__ import annotations
 
@@ -12,86 +15,170 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from producers.sources.base import RawRecord, SourceReadError
+from producers.sources.base import Position, RawRecord, SourceReadError
+from producers.sources.text import as_read, read_text, undecodable
 
 _DECODER = json.JSONDecoder()
 _WHITESPACE = re.compile(r"\s*")
 _NEXT_OBJECT = re.compile(r"\n\s*\{")
 
 
-def _record(position: str, item: Any, raw: str) -> RawRecord:
-    if isinstance(item, dict):
-        return RawRecord(position, item, raw=raw)
-    return RawRecord(position, {}, error=f"item is {type(item).__name__}, not an object", raw=raw)
-
-
-def _read(path: Path, encoding: str) -> str:
-    try:
-        return path.read_text(encoding=encoding)
-    except OSError as exc:
-        raise SourceReadError(f"cannot read {path}: {exc.strerror}") from None
-    except UnicodeDecodeError as exc:
-        raise SourceReadError(f"{path} is not {encoding} text: {exc.reason} at byte {exc.start}") from None
+def _line(text: str, index: int) -> int:
+    return text.count("\n", 0, index) + 1
 
 
 class JsonFile:
     """A JSON file read whole (counting its records up front would mean parsing it twice)."""
 
-    def __init__(self, path: Path, encoding: str = "utf-8-sig"):
+    def __init__(self, path: Path, encoding: str = "utf-8"):
         self.path = Path(path)
         self.encoding = encoding
+        self.encoding_used = encoding
 
     def total_hint(self) -> int | None:
         return None
 
     def text(self) -> str:
-        return _read(self.path, self.encoding)
+        text, self.encoding_used = read_text(self.path, self.encoding)
+        return text
+
+    def record(self, line: int, item: Any, raw: str) -> RawRecord:
+        """One decoded item as a record, or as a reject when it is not an object or holds bad bytes."""
+        position = Position(self.path.name, line=line)
+        bad = undecodable(raw, self.encoding_used)
+        if bad:
+            return RawRecord(position, {}, error=bad, raw=as_read(raw))
+        if isinstance(item, dict):
+            return RawRecord(position, item, raw=raw)
+        return RawRecord(position, {}, error=f"item is {type(item).__name__}, not an object", raw=raw)
+
+    def broken(self, line: int, exc: json.JSONDecodeError, raw: str) -> RawRecord:
+        reason = undecodable(raw, self.encoding_used) or f"broken JSON: {exc.msg} (line {exc.lineno} col {exc.colno})"
+        return RawRecord(Position(self.path.name, line=line), {}, error=reason, raw=as_read(raw))
+
+    def fail(self, text: str, index: int, what: str) -> SourceReadError:
+        return SourceReadError(f"{self.path}:{_line(text, index)}: {what}")
 
 
 class JsonArraySource(JsonFile):
+    """An array of records: the whole document, or the value at ``records_path`` inside it."""
+
+    def __init__(self, path: Path, encoding: str = "utf-8", records_path: str | None = None):
+        super().__init__(path, encoding)
+        self.records_path = records_path.split(".") if records_path else []
+
     def records(self) -> Iterator[RawRecord]:
         text = self.text()
         index = _WHITESPACE.match(text).end()
         if index == len(text):
             return
+        for key in self.records_path:
+            index = self._value_of(text, index, key)
         if text[index] != "[":
-            raise SourceReadError(f"{self.path}: expected a JSON array, found {text[index]!r} at line "
-                                  f"{text.count(chr(10), 0, index) + 1}")
+            expected = f"an array at {'.'.join(self.records_path)}" if self.records_path else "a JSON array"
+            hint = "" if self.records_path or text[index] != "{" else " (set records_path, or record_per_file)"
+            raise self.fail(text, index, f"expected {expected}, found {text[index]!r}{hint}")
+        end = yield from self._elements(text, index + 1)
+        rest = _WHITESPACE.match(text, end).end()
+        if not self.records_path and rest < len(text):
+            raise self.fail(text, rest, "more data after the array's closing ]")
+
+    def _value_of(self, text: str, index: int, key: str) -> int:
+        """Where the value of ``key`` starts, in the object starting at ``index``."""
+        if index >= len(text) or text[index] != "{":
+            raise self.fail(text, index, f"expected an object holding {key!r} (records_path)")
         index += 1
         while True:
             index = _WHITESPACE.match(text, index).end()
+            try:
+                if text[index] == "}":
+                    raise self.fail(text, index, f"no key {key!r} in this object (records_path)")
+                name, index = _DECODER.raw_decode(text, index)
+                index = _WHITESPACE.match(text, index).end()
+                if text[index] != ":":
+                    raise self.fail(text, index, "broken JSON: expected ':' after a key")
+                index = _WHITESPACE.match(text, index + 1).end()
+                if name == key:
+                    return index
+                _, index = _DECODER.raw_decode(text, index)
+            except json.JSONDecodeError as exc:
+                raise self.fail(text, exc.pos, f"broken JSON before the records: {exc.msg}") from None
+            except IndexError:
+                raise self.fail(text, len(text), "the file ends inside an object") from None
+            index = _WHITESPACE.match(text, index).end()
+            if index < len(text) and text[index] == ",":
+                index += 1
+
+    def _elements(self, text: str, index: int) -> Iterator[RawRecord]:
+        """Yields the array's records; returns the index after its closing ``]``."""
+        while True:
+            index = _WHITESPACE.match(text, index).end()
             if index >= len(text):
-                raise SourceReadError(f"{self.path}: the array is not closed (file ends at line "
-                                      f"{text.count(chr(10)) + 1})")
+                raise self.fail(text, len(text), "the array is not closed (the file ends first)")
             if text[index] == "]":
-                return
-            line = text.count("\n", 0, index) + 1
-            position = f"{self.path.name}:{line}"
+                return index + 1
+            line = _line(text, index)
             try:
                 item, end = _DECODER.raw_decode(text, index)
             except json.JSONDecodeError as exc:
                 resume = _NEXT_OBJECT.search(text, exc.pos)
-                yield RawRecord(position, {}, error=f"broken JSON: {exc.msg} (line {exc.lineno} col {exc.colno})",
-                                raw=text[index:exc.pos + 1])
+                stop = resume.start() if resume else len(text)
+                raw = text[index:stop].rstrip()
+                closed = resume is None and raw.endswith("]")
+                yield self.broken(line, exc, raw.removesuffix("]").rstrip().removesuffix(",") if closed else raw)
                 if resume is None:
-                    return
+                    if closed:
+                        return len(text)
+                    raise self.fail(text, len(text), "the array is not closed (the file ends first)")
                 index = resume.start() + 1
                 continue
-            yield _record(position, item, text[index:end])
+            yield self.record(line, item, text[index:end])
             index = _WHITESPACE.match(text, end).end()
             if index < len(text) and text[index] == ",":
                 index += 1
 
 
-class NdjsonSource(JsonFile):
+class JsonObjectSource(JsonFile):
+    """One record per file: the file holds a single JSON object."""
+
+    def total_hint(self) -> int | None:
+        return 1
+
     def records(self) -> Iterator[RawRecord]:
-        for number, line in enumerate(self.text().splitlines(), start=1):
+        text = self.text()
+        start = _WHITESPACE.match(text).end()
+        if start == len(text):
+            yield RawRecord(Position(self.path.name, line=1), {}, error="empty file: no JSON object", raw=text)
+            return
+        line = _line(text, start)
+        try:
+            item, end = _DECODER.raw_decode(text, start)
+        except json.JSONDecodeError as exc:
+            yield self.broken(line, exc, text)
+            return
+        rest = _WHITESPACE.match(text, end).end()
+        if rest < len(text):
+            yield RawRecord(Position(self.path.name, line=line), {}, raw=as_read(text),
+                            error=f"more data after the object (line {_line(text, rest)})")
+            return
+        yield self.record(line, item, text[start:end])
+
+
+class NdjsonSource(JsonFile):
+    """One JSON object a line. Lines end at ``\\n`` only: JSON text may hold U+2028 and friends."""
+
+    def records(self) -> Iterator[RawRecord]:
+        lines = self.text().split("\n")
+        if lines and lines[-1] == "":
+            lines.pop()  # the final line ending
+        for number, line in enumerate(lines, start=1):
+            line = line.removesuffix("\r")
             if not line.strip():
+                yield RawRecord(Position(self.path.name, line=number), {}, raw=line, skipped="blank line")
                 continue
-            position = f"{self.path.name}:{number}"
             try:
                 item = json.loads(line)
             except json.JSONDecodeError as exc:
-                yield RawRecord(position, {}, error=f"broken JSON: {exc.msg} (col {exc.colno})", raw=line)
+                yield self.broken(number, exc, line)
                 continue
-            yield _record(position, item, line)
+            yield self.record(number, item, line)

@@ -34,6 +34,7 @@ from producers.parsing import FieldError, RecordParser
 from schemas import load_registry
 from schemas.wire import encode
 from stream_processors.lag import landing_lag
+from streammart.pipeline import SourceConfig
 from streammart.settings import PROJECT_ROOT, kafka_client_config
 
 BIN = Path(sys.executable).parent
@@ -93,15 +94,27 @@ class Scratch:
 
     def pipeline(self, orders_csv: Path, api_url: str) -> Path:
         path = self.tmp / "pipeline.yml"
-        path.write_text(json.dumps({"sources": [
-            {"name": "orders", "domain": self.domain, "entity": "orders", "schema": "retail.orders.v1",
-             "format": "csv", "path": str(orders_csv), "key": ["order_id"], "event_time": "order_ts",
-             "date_formats": ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d"]},
-            {"name": "customers", "domain": self.domain, "entity": "customers", "schema": "retail.customers.v1",
-             "format": "http", "url": api_url, "pagination": {"page_size": 50}, "key": ["customer_id"],
-             "event_time": "updated_at", "date_formats": ["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d"]},
-        ]}))
+        path.write_text(json.dumps({"sources": [orders_source(self.domain, orders_csv),
+                                                customers_source(self.domain, api_url)]}))
         return path
+
+
+def orders_source(domain: str, orders_csv: Path) -> dict:
+    """The orders CSV as a source of ``domain`` (config keys as in pipeline.yml)."""
+    return {"name": "orders", "domain": domain, "entity": "orders", "schema": "retail.orders.v1", "format": "csv",
+            "path": str(orders_csv), "key": ["order_id"], "event_time": "order_ts",
+            "date_formats": ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d"]}
+
+
+def customers_source(domain: str, api_url: str) -> dict:
+    return {"name": "customers", "domain": domain, "entity": "customers", "schema": "retail.customers.v1",
+            "format": "http", "url": api_url, "pagination": {"page_size": 50}, "records_path": "data",
+            "key": ["customer_id"], "event_time": "updated_at", "date_formats": ["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d"]}
+
+
+def orders_parser() -> RecordParser:
+    """Parses orders exactly as the test pipelines' orders source does."""
+    return RecordParser(SourceConfig.model_validate(orders_source("retail", SAMPLE / "orders.csv")))
 
 
 @pytest.fixture
@@ -218,7 +231,7 @@ def expected_daily(orders_csv: Path) -> dict[tuple[str, date], tuple[int, int, i
     status is compared case- and padding-insensitively, cancelled orders count
     as orders but bring no items or revenue.
     """
-    parser = RecordParser(load_registry().get("retail.orders.v1"), ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d"])
+    parser = orders_parser()
     latest = {}
     with orders_csv.open(newline="") as handle:
         for row in csv.DictReader(handle):

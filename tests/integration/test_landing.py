@@ -13,14 +13,14 @@ from confluent_kafka import Consumer, ConsumerGroupTopicPartitions, Producer, To
 from confluent_kafka.admin import AdminClient
 from psycopg import sql
 
-from producers.parsing import RecordParser
+from producers.rejects import load_rejects
 from producers.samples import retail
 from schemas import load_registry
 from schemas.wire import encode
 from streammart.settings import PROJECT_ROOT
 from stream_processors.lag import high_watermarks
 from streammart.topics import ensure_topics
-from tests.integration.conftest import BIN, count, land, run_producers, wait_for
+from tests.integration.conftest import BIN, count, land, orders_parser, run_producers, wait_for
 
 pytestmark = pytest.mark.services
 SAMPLE = PROJECT_ROOT / "data" / "retail"
@@ -49,7 +49,7 @@ def test_shipped_sample_lands_exactly_its_good_rows_with_sql_types(scratch, sett
     assert types["amount"] == "numeric" and types["unit_price"] == "numeric"
     assert types["_landed_at"] == "timestamp with time zone"
 
-    parser = RecordParser(load_registry().get("retail.orders.v1"), ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d"])
+    parser = orders_parser()
     with (SAMPLE / "orders.csv").open(newline="") as handle:
         total = Decimal(0)
         for row in csv.DictReader(handle):
@@ -79,14 +79,15 @@ def test_bad_rows_are_rejected_with_position_and_reason_and_good_rows_land(scrat
     produced = run_producers(scratch.pipeline(orders, api), scratch.tmp / "rejects")
     assert produced.returncode == 0, produced.stderr
 
-    order_rejects = (scratch.tmp / "rejects" / "orders.rejects.txt").read_text().splitlines()
-    assert [line.split("\t")[0] for line in order_rejects] == [
-        "orders.csv:4: order_ts: unparseable date '31/13/2024' (tried %Y-%m-%d %H:%M:%S, %Y-%m-%d)",
-        "orders.csv:5: expected 9 fields, found 10",
+    order_rejects = load_rejects(scratch.tmp / "rejects" / "orders.rejects.jsonl")
+    assert [(r["file"], r["line"], r["field"], r["reason"]) for r in order_rejects] == [
+        ("orders.csv", 4, "order_ts", "unparseable date '31/13/2024' (tried %Y-%m-%d %H:%M:%S, %Y-%m-%d)"),
+        ("orders.csv", 5, None, "expected 9 fields, found 10"),
     ]
-    customer_rejects = (scratch.tmp / "rejects" / "customers.rejects.txt").read_text().splitlines()
-    assert len(customer_rejects) == 1
-    assert customer_rejects[0].startswith(f"{api}?page=2#9: updated_at: expected a date/time, got 1717200000")
+    assert order_rejects[1]["raw"] == "A4,C2,P2,2024-06-02 09:00:00,1,5.00,5.00,USD,paid,extra"
+    customer_rejects = load_rejects(scratch.tmp / "rejects" / "customers.rejects.jsonl")
+    assert [(r["url"], r["page"], r["index"], r["field"]) for r in customer_rejects] == [(api, 2, 9, "updated_at")]
+    assert customer_rejects[0]["reason"] == "expected a date/time, got 1717200000"
     assert "2 rejected" in produced.stderr and "orders.csv:4: order_ts" in produced.stderr
 
     land(settings, scratch.pipeline(orders, api), scratch.app_id,

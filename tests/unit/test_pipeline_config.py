@@ -44,3 +44,47 @@ def test_not_yaml_and_missing_file(tmp_path):
         load_pipeline(write(tmp_path, "sources: [\n"))
     with pytest.raises(PipelineConfigError, match="cannot read"):
         load_pipeline(tmp_path / "missing.yml")
+
+
+ORDERS = ("sources:\n  - name: orders\n    domain: retail\n    entity: orders\n    schema: retail.orders.v1\n"
+          "    format: csv\n    path: a.csv\n    key: [order_id]\n")
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    ("    delimeter: ';'\n", r"sources.0.delimeter \(source 'orders'\): unknown key 'delimeter'; "
+                            r"did you mean 'delimiter'\?"),
+    ("    fields:\n      order_ts:\n        dayfrst: true\n", r"unknown key 'dayfrst'; did you mean 'dayfirst'\?"),
+    ("    fields:\n      order_ts:\n        split: {delimter: ','}\n", r"did you mean 'delimiter'\?"),
+    ("    records_path: data\n", r"records_path do\(es\) not apply to csv sources"),
+    ("    encoding: klingon\n", "unknown encoding 'klingon'"),
+    ("    timezone: Mars/Olympus\n", "unknown time zone 'Mars/Olympus'"),
+    ("    dayfirst: true\n    date_formats: ['%d/%m/%Y']\n", "either `date_formats` or `dayfirst`"),
+])
+def test_config_mistakes_name_the_key_and_the_fix(tmp_path, extra, message):
+    with pytest.raises(PipelineConfigError, match=message):
+        load_pipeline(write(tmp_path, ORDERS + extra))
+
+
+def test_a_top_level_typo_suggests_the_valid_key(tmp_path):
+    with pytest.raises(PipelineConfigError, match=r"unknown key 'source'; did you mean 'sources'\?"):
+        load_pipeline(write(tmp_path, ORDERS.replace("sources:", "sources:\n  - {}\nsource:")))
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    ("    event_time: status\n", "event_time: status is a string field; it must be a timestamp or a date"),
+    ("    fields:\n      status:\n        split: {delimiter: ','}\n", "fields.status.split: status is a string "
+                                                                      "field, not a list"),
+    ("    fields:\n      amount:\n        dayfirst: true\n", "fields.amount: date rules given for a decimal field"),
+    ("    fields:\n      nope: {blanks: keep}\n", "fields names fields not in retail.orders.v1: nope"),
+    ("    columns: {a: status, b: status}\n", "several source columns are renamed to status"),
+])
+def test_config_that_does_not_fit_the_contract_is_refused(tmp_path, extra, message):
+    with pytest.raises(PipelineConfigError, match=message):
+        load_pipeline(write(tmp_path, ORDERS + extra))
+
+
+def test_field_rules_fall_back_to_the_source(tmp_path):
+    source = load_pipeline(write(tmp_path, ORDERS + "    dayfirst: true\n    blanks: keep\n    fields:\n"
+                                              "      order_ts: {date_formats: ['%Y']}\n")).sources[0]
+    assert (source.rules_for("amount").dayfirst, source.rules_for("amount").blanks) == (True, "keep")
+    assert (source.rules_for("order_ts").date_formats, source.rules_for("order_ts").dayfirst) == (["%Y"], None)

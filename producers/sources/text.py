@@ -1,0 +1,71 @@
+"""Opening text files the way exports really come: any encoding, a byte-order mark, bad bytes.
+
+Files are decoded with ``surrogateescape``: a byte that is not valid in the
+encoding becomes a marker character instead of an exception, so reading goes
+on and exactly the record holding it is rejected, at its real line. (A strict
+decoder fails a whole 8 KB chunk, and with it about a hundred good rows.)
+"""
+from __future__ import annotations
+
+import codecs
+import re
+from pathlib import Path
+from typing import TextIO
+
+from producers.sources.base import SourceReadError
+
+# Longest first: the UTF-32LE mark begins with the UTF-16LE one.
+_BYTE_ORDER_MARKS = [
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+]
+_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
+
+
+def detect_encoding(path: Path, configured: str) -> str:
+    """The configured encoding, unless the file starts with a byte-order mark, which then decides."""
+    try:
+        with path.open("rb") as handle:
+            start = handle.read(4)
+    except OSError as exc:
+        raise SourceReadError(f"cannot read {path}: {exc.strerror}") from None
+    for mark, encoding in _BYTE_ORDER_MARKS:
+        if start.startswith(mark):
+            return encoding
+    return configured
+
+
+def open_text(path: Path, configured: str) -> tuple[TextIO, str]:
+    """The file as text (line endings kept as they are, bad bytes escaped) and the encoding used."""
+    encoding = detect_encoding(path, configured)
+    try:
+        return path.open(encoding=encoding, errors="surrogateescape", newline=""), encoding
+    except OSError as exc:
+        raise SourceReadError(f"cannot read {path}: {exc.strerror}") from None
+
+
+def read_text(path: Path, configured: str) -> tuple[str, str]:
+    """The whole file as text (bad bytes escaped) and the encoding used."""
+    handle, encoding = open_text(path, configured)
+    with handle:
+        return handle.read(), encoding
+
+
+def undecodable(text: str, encoding: str) -> str | None:
+    """Why ``text`` cannot be trusted (a byte not valid in ``encoding``), or None when it is clean."""
+    match = _ESCAPED_BYTE.search(text)
+    if match is None:
+        return None
+    line_start = text.rfind("\n", 0, match.start()) + 1
+    byte = ord(match.group()) - 0xDC00
+    count = len(_ESCAPED_BYTE.findall(text))
+    more = f" (and {count - 1} more)" if count > 1 else ""
+    return (f"byte 0x{byte:02x} at column {match.start() - line_start + 1} is not valid {encoding}{more}")
+
+
+def as_read(text: str) -> str:
+    """Text for a report: escaped bad bytes shown as ``\\xff`` instead of unprintable markers."""
+    return _ESCAPED_BYTE.sub(lambda m: f"\\x{ord(m.group()) - 0xDC00:02x}", text)
