@@ -1,6 +1,7 @@
 import pytest
 
-from streammart.pipeline import PipelineConfigError, load_pipeline
+from streammart.pipeline import FieldRules, ListSplit, Pagination, PipelineConfigError, SourceConfig, load_pipeline
+from streammart.settings import PROJECT_ROOT
 
 
 def test_shipped_config_is_valid():
@@ -88,3 +89,15 @@ def test_field_rules_fall_back_to_the_source(tmp_path):
                                               "      order_ts: {date_formats: ['%Y']}\n")).sources[0]
     assert (source.rules_for("amount").dayfirst, source.rules_for("amount").blanks) == (True, "keep")
     assert (source.rules_for("order_ts").date_formats, source.rules_for("order_ts").dayfirst) == (["%Y"], None)
+
+
+@pytest.mark.parametrize("model", [SourceConfig, FieldRules, Pagination])
+def test_every_config_key_is_in_the_reference(model):
+    reference = (PROJECT_ROOT / "docs" / "sources.md").read_text()
+    keys = [field.alias or name for name, field in model.model_fields.items()]
+    assert [k for k in keys if f"| `{k}` |" not in reference] == []
+
+
+def test_split_keys_are_in_the_reference():
+    reference = (PROJECT_ROOT / "docs" / "sources.md").read_text()
+    assert all(f"`{k}`" in reference.split("`split` keys:")[1][:600] for k in ListSplit.model_fields)
