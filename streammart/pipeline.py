@@ -15,6 +15,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from schemas.registry import Schema, SchemaRegistry, load_registry
+from streammart.contract import raw_table_name, topic_name
 from streammart.settings import PROJECT_ROOT, get_settings
 
 DEFAULT_CONFIG = PROJECT_ROOT / "pipeline.yml"
@@ -71,12 +72,12 @@ class SourceConfig(BaseModel):
 
     @property
     def topic(self) -> str:
-        return f"{self.domain}.{self.entity}.v{self.schema.major}"
+        return topic_name(self.domain, self.entity, self.schema.major)
 
     @property
     def raw_table(self) -> str:
         """Table name inside schema ``raw``."""
-        return f"{self.domain}__{self.entity}"
+        return raw_table_name(self.domain, self.entity)
 
     @cached_property
     def schema(self) -> Schema:
