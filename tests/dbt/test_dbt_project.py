@@ -13,6 +13,7 @@ from streammart.contract import (
     EVENT_TIME,
     KEY,
     LANDED_AT,
+    METADATA_COLUMNS,
     OFFSET,
     PARTITION,
     PRODUCED_AT,
@@ -22,9 +23,19 @@ from streammart.contract import (
     raw_table_name,
     topic_name,
 )
-from streammart.dbt_cycle import DBT_PROJECT_DIR, STATUS_NOTHING_TO_DO, STATUS_SUCCESS, run_cycle
+from streammart.dbt_cycle import (
+    DBT_PROJECT_DIR,
+    STATUS_NOTHING_TO_DO,
+    STATUS_SUCCESS,
+    CyclePaths,
+    dbt_args,
+    dbt_environment,
+    run_cycle,
+)
+from streammart.pipeline import load_pipeline
 
 MARTS = ("fct_orders", "fct_customer_daily_orders", "dim_customers")
+METADATA_MACRO = "landing_metadata_columns"
 
 
 # --------------------------------------------------------------------------- parse
@@ -102,6 +113,35 @@ def test_sources_have_freshness_on_landed_at(manifest: Any) -> None:
         assert source.schema == RAW_SCHEMA
         assert source.loaded_at_field == LANDED_AT.name
         assert source.freshness.warn_after.count and source.freshness.error_after.count
+
+
+def test_every_pipeline_source_has_a_dbt_source_and_back(manifest: Any) -> None:
+    """A raw table nobody models is data that never reaches a mart; a dbt source nobody lands stays empty."""
+    landed = {source.raw_table for source in load_pipeline().sources}
+    modelled = {source.identifier for source in manifest.sources.values() if source.schema == RAW_SCHEMA}
+    assert sorted(landed - modelled) == [], "sources in pipeline.yml without a dbt source (schema raw)"
+    assert sorted(modelled - landed) == [], "dbt sources in schema raw that no source in pipeline.yml lands"
+
+
+def test_every_base_model_selects_the_landing_metadata_macro(manifest: Any) -> None:
+    base_models = [n for n in manifest.nodes.values() if n.resource_type == "model" and n.name.startswith("base_")]
+    assert base_models
+    for node in base_models:
+        assert f"macro.streammart.{METADATA_MACRO}" in node.depends_on.macros, node.name
+
+
+@pytest.mark.services
+def test_landing_metadata_macro_emits_the_contract_columns(stack_settings: Any, tmp_path: Any) -> None:
+    from dbt.cli.main import dbtRunner
+
+    paths = CyclePaths(DBT_PROJECT_DIR, DBT_PROJECT_DIR, tmp_path / "target", tmp_path / "logs", tmp_path / "state",
+                       tmp_path / "lock")
+    with dbt_environment(stack_settings):
+        outcome = dbtRunner().invoke(dbt_args(paths, ["compile"], "--inline", f"{{{{ {METADATA_MACRO}() }}}}",
+                                              "--no-introspect", "--quiet"))
+    assert outcome.success, outcome.exception
+    compiled = outcome.result.results[0].node.compiled_code
+    assert [name.strip() for name in compiled.split(",")] == [c.name for c in METADATA_COLUMNS]
 
 
 def _generic(test: Any, name: str) -> bool:
