@@ -15,7 +15,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from schemas.registry import Schema, SchemaRegistry, load_registry
-from streammart.contract import raw_table_name, topic_name
+from streammart.contract import landing_problems, raw_table_name, topic_name
 from streammart.settings import PROJECT_ROOT, get_settings
 
 DEFAULT_CONFIG = PROJECT_ROOT / "pipeline.yml"
@@ -162,4 +162,7 @@ def load_pipeline(path: Path | str = DEFAULT_CONFIG) -> PipelineConfig:
             lines.append(f"  {where}: {err['msg']}")
         raise PipelineConfigError("\n".join(lines)) from None
     _check_against_schemas(config, load_registry(), path)
+    problems = landing_problems(config.sources)
+    if problems:
+        raise PipelineConfigError("\n  ".join([f"{path}: these sources cannot land as configured:", *problems]))
     return config
