@@ -5,7 +5,7 @@ Refreshes the marts within seconds of new rows landing, instead of waiting for
 the next micro-batch tick.
 
 The landing worker publishes a "batch landed" message on the control topic
-`streammart.control.landed` (at most one every 2 s). An asset watcher — Airflow's
+(`streammart.contract.CONTROL_TOPIC`, at most one every 2 s). An asset watcher — Airflow's
 Kafka message-queue trigger, run by the triggerer — turns each message into an
 event on the asset `streammart_raw_landed`, which schedules this DAG. Events that
 arrive while a run is going collapse into the next run (`max_active_runs=1`), so a
@@ -22,7 +22,7 @@ from typing import Any
 from airflow.providers.common.messaging.triggers.msg_queue import MessageQueueTrigger
 from airflow.sdk import Asset, AssetWatcher, dag, task
 
-from stream_processors.control import CONTROL_TOPIC
+from streammart.contract import CONTROL_TOPIC
 from streammart.dbt_cycle import run_cycle_for_task
 
 KAFKA_CONNECTION = "streammart_kafka"

@@ -37,6 +37,7 @@ from stream_processors.decoding import LandingTarget, decode_row
 from stream_processors.lag import landing_lag
 from stream_processors.landing import Batch, land_batch
 from stream_processors.raw_tables import RawTable, ensure_raw_tables
+from streammart.contract import OFFSETS_TABLE, RAW_SCHEMA, qualified, raw_table_name, topic_name
 from streammart.settings import PROJECT_ROOT, get_settings, kafka_client_config
 
 DESIGN_CEILING = 25_000  # rows/s, Avro decode + idempotent landing, 1 process (DESIGN.md)
@@ -66,8 +67,8 @@ def order_values(n: int) -> list[bytes]:
 async def in_process_rate(settings, domain: str, values: list[bytes], batch_size: int) -> float:
     """Rows/s of decode + land_batch alone (what the worker adds on top is Kafka and Faust)."""
     registry = load_registry()
-    table = RawTable.for_schema(f"{domain}__inproc", registry.get(SCHEMA))
-    topic = f"{domain}.inproc.v1"
+    table = RawTable.for_schema(raw_table_name(domain, "inproc"), registry.get(SCHEMA))
+    topic = topic_name(domain, "inproc", 1)
     target = LandingTarget(topic, table, "retail", "orders", "order_ts")
     with psycopg.connect(settings.conninfo("ingest")) as conn:
         ensure_raw_tables(conn, [table])
@@ -106,8 +107,9 @@ def worker_rate(settings, domain: str, batch_size: int, workers: int, workdir: P
     pipeline.write_text(json.dumps({"sources": [{
         "name": "bench", "domain": domain, "entity": "orders", "schema": SCHEMA, "format": "csv",
         "path": str(workdir / "unused.csv"), "key": ["order_id"], "event_time": "order_ts"}]}))
-    topic = f"{domain}.orders.v1"
-    table = sql.Identifier("raw", f"{domain}__orders")
+    topic = topic_name(domain, "orders", 1)
+    table_name = raw_table_name(domain, "orders")
+    table = sql.Identifier(RAW_SCHEMA, table_name)
     command = [str(Path(sys.prefix) / "bin" / "stream-processors"), "--config", str(pipeline), "worker",
                "--app-id", f"bench-{domain}", "--batch-size", str(batch_size)]
     processes = [subprocess.Popen(command, stdout=(workdir / f"worker-{i}.log").open("wb"), stderr=subprocess.STDOUT,
@@ -118,7 +120,7 @@ def worker_rate(settings, domain: str, batch_size: int, workers: int, workdir: P
             first = None
             config = kafka_client_config(settings)
             while time.monotonic() < deadline and all(p.poll() is None for p in processes):
-                exists = conn.execute("SELECT to_regclass(%s)", (f"raw.{domain}__orders",)).fetchone()[0]
+                exists = conn.execute("SELECT to_regclass(%s)", (qualified(table_name),)).fetchone()[0]
                 landed = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(table)).fetchone()[0] if exists else 0
                 if landed and first is None:
                     first = (time.perf_counter(), landed)
@@ -138,8 +140,9 @@ def clean_up(settings, domains: list[str]) -> None:
         for domain in domains:
             for entity in ("orders", "inproc"):
                 conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(
-                    sql.Identifier("raw", f"{domain}__{entity}")))
-            conn.execute("DELETE FROM raw._ingest_offsets WHERE topic LIKE %s", (f"{domain}.%",))
+                    sql.Identifier(RAW_SCHEMA, raw_table_name(domain, entity))))
+            conn.execute(sql.SQL("DELETE FROM {} WHERE topic LIKE %s").format(
+                sql.Identifier(RAW_SCHEMA, OFFSETS_TABLE)), (f"{domain}.%",))
     admin = AdminClient(kafka_client_config(settings))
     topics = [t for t in admin.list_topics(timeout=10).topics if t.split(".")[0] in domains]
     if topics:
@@ -162,7 +165,7 @@ def main(events: int, batch_size: int, workers: str) -> None:
         ceiling = asyncio.run(in_process_rate(settings, domains[0], values, batch_size))
         rates.append(("in-process decode + land_batch", ceiling))
         for n, domain in zip(counts, domains[1:]):
-            produced = produce(kafka_client_config(settings), f"{domain}.orders.v1", values)
+            produced = produce(kafka_client_config(settings), topic_name(domain, "orders", 1), values)
             with tempfile.TemporaryDirectory() as tmp:
                 rates.append((f"worker ×{n} (Kafka → Faust → Postgres)",
                               worker_rate(settings, domain, batch_size, n, Path(tmp))))

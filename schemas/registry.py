@@ -30,6 +30,7 @@ class Schema:
     definition: dict[str, Any] = field(repr=False)
     parsed: dict[str, Any] = field(repr=False)
     fingerprint: bytes
+    path: Path | None = field(default=None, compare=False)
 
     @property
     def fields(self) -> list[dict[str, Any]]:
@@ -71,7 +72,29 @@ def parse_schema_file(path: Path, earlier: bool = False) -> Schema:
         definition=definition,
         parsed=parsed,
         fingerprint=bytes.fromhex(fingerprint(canonical, "CRC-64-AVRO")),
+        path=path,
     )
+
+
+def shared_fingerprints(schemas: list[Schema]) -> list[str]:
+    """Files of different contracts whose fingerprints are equal, each pair said once.
+
+    The fingerprint is all an event carries to name its writer, so two contracts
+    with one fingerprint are one contract to every reader: the events of one topic
+    decode as the other's and become dead letters. Versions of one contract
+    (``history/``) may share it: they are read as that contract anyway.
+    """
+    first: dict[bytes, Schema] = {}
+    problems = []
+    for schema in schemas:
+        earlier = first.setdefault(schema.fingerprint, schema)
+        if earlier.name != schema.name:
+            problems.append(
+                f"{earlier.path} ({earlier.name}) and {schema.path} ({schema.name}) have the same canonical form, "
+                f"hence the same fingerprint {schema.fingerprint_hex}: no reader could tell their events apart. "
+                f"Give the copy its own record `name` or `namespace` (for instance \"namespace\": "
+                f"\"streammart.{schema.domain}.{schema.entity}.v{schema.major}\"); docs and defaults do not count")
+    return problems
 
 
 class SchemaRegistry:
@@ -83,6 +106,9 @@ class SchemaRegistry:
     """
 
     def __init__(self, schemas: list[Schema], earlier: list[Schema] = ()):
+        shared = shared_fingerprints([*schemas, *earlier])
+        if shared:
+            raise SchemaError("\n".join(shared))
         self._by_name = {s.name: s for s in schemas}
         self._by_fingerprint = {s.fingerprint: s for s in [*earlier, *schemas]}
         orphans = sorted({s.name for s in earlier} - set(self._by_name))

@@ -29,7 +29,7 @@ from stack.processes import (
     terminate,
     wait_until,
 )
-from stream_processors import LANDING_GROUP
+from streammart.contract import LANDING_GROUP
 from streammart.settings import PROJECT_ROOT, Settings, kafka_client_config
 
 START_TIMEOUT = 90.0

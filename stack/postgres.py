@@ -40,7 +40,7 @@ from stack.processes import (
     running_pid,
     wait_until,
 )
-from stream_processors.raw_tables import RAW_SCHEMA
+from streammart.contract import RAW_SCHEMA
 from streammart.settings import ROLES, Settings
 
 log = logging.getLogger(__name__)

@@ -22,14 +22,14 @@ import psycopg
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wait_exponential
 
 from schemas.registry import SchemaRegistry, load_registry
-from stream_processors import LANDING_GROUP
-from stream_processors.control import CONTROL_TOPIC, SIGNAL_INTERVAL, LandedSignal
-from stream_processors.dead_letters import dlq_headers, dlq_topic
+from stream_processors.control import SIGNAL_INTERVAL, LandedSignal
+from stream_processors.dead_letters import dlq_headers
 from stream_processors.decoding import DeadLetter, LandingTarget, decode_row
 from stream_processors.landing import Batch, LandResult, committed_offsets, land_batch
 from stream_processors.positions import PartitionCursor, postgres_positioned_consumer
 from stream_processors.refetch import FetchedMessage, refetch
 from stream_processors.raw_tables import RawTable
+from streammart.contract import CONTROL_TOPIC, LANDING_GROUP, dead_letter_topic
 from streammart.pipeline import PipelineConfig
 from streammart.settings import Settings, kafka_client_config
 
@@ -86,7 +86,7 @@ class LandingAgent:
         self.options = options
         self.stats = stats
         self.landed = landed
-        self.dlq = app.topic(dlq_topic(target.topic), key_serializer="raw", value_serializer="raw")
+        self.dlq = app.topic(dead_letter_topic(target.topic), key_serializer="raw", value_serializer="raw")
         self._conn: psycopg.AsyncConnection | None = None
         self.cursors: dict[TP, PartitionCursor] = {}
 

@@ -9,9 +9,8 @@ import psycopg
 from confluent_kafka import KafkaException
 
 from stream_processors.app import APP_ID, ProcessorOptions, build_app, landing_targets
-from stream_processors.control import CONTROL_TOPIC
-from stream_processors.dead_letters import dlq_topic
 from stream_processors.raw_tables import ensure_raw_tables
+from streammart.contract import CONTROL_TOPIC, dead_letter_topic, qualified
 from streammart.pipeline import DEFAULT_CONFIG, PipelineConfigError, load_pipeline
 from streammart.settings import get_settings, kafka_client_config
 from streammart.topics import ensure_topics
@@ -25,7 +24,7 @@ def prepare_tables(config_path: Path) -> list[str]:
     tables = [t.table for t in landing_targets(pipeline).values()]
     with psycopg.connect(get_settings().conninfo("ingest")) as conn:
         ensure_raw_tables(conn, tables)
-    return [f"raw.{t.name}" for t in tables]
+    return [qualified(t.name) for t in tables]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -65,7 +64,7 @@ def worker(config_path: Path, batch_size: int, batch_seconds: float, app_id: str
         pipeline = load_pipeline(config_path)
         tables = prepare_tables(config_path)
         topics = list(pipeline.topics())
-        ensure_topics(kafka_client_config(settings), topics + [dlq_topic(t) for t in topics],
+        ensure_topics(kafka_client_config(settings), topics + [dead_letter_topic(t) for t in topics],
                       settings.kafka_partitions)
         ensure_topics(kafka_client_config(settings), [CONTROL_TOPIC], 1)
     except PipelineConfigError as exc:

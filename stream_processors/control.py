@@ -1,6 +1,6 @@
 """The "batch landed" signal on the control topic.
 
-After rows land, the worker says so on ``streammart.control.landed`` — at most
+After rows land, the worker says so on the control topic — at most
 once per interval, whatever the number of batches, so a busy stream does not
 turn into a storm of dbt runs. Airflow's event-driven DAG watches this topic.
 """
@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 
-CONTROL_TOPIC = "streammart.control.landed"
+from streammart.contract import qualified
+
 SIGNAL_INTERVAL = 2.0  # seconds
 
 
@@ -27,8 +28,8 @@ class LandedSignal:
         """The message to send (and reset), or None when nothing landed."""
         if not self.rows:
             return None
-        message = {"tables": sorted(f"raw.{t}" for t in self.rows), "rows": sum(self.rows.values()),
-                   "by_table": {f"raw.{t}": n for t, n in sorted(self.rows.items())},
+        message = {"tables": sorted(qualified(t) for t in self.rows), "rows": sum(self.rows.values()),
+                   "by_table": {qualified(t): n for t, n in sorted(self.rows.items())},
                    "at": datetime.now(timezone.utc).isoformat()}
         self.rows = {}
         return json.dumps(message).encode()

@@ -1,4 +1,4 @@
-"""Dead letters also go to ``<topic>.dlq`` with the original bytes and headers.
+"""Dead letters also go to the topic's dead-letter topic with the original bytes and headers.
 
 The landing transaction already recorded them in ``raw._dead_letters``; the topic
 copy lets other consumers react, so it is sent after that commit.
@@ -8,10 +8,6 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from stream_processors.decoding import DeadLetter
-
-
-def dlq_topic(topic: str) -> str:
-    return f"{topic}.dlq"
 
 
 def dlq_headers(letter: DeadLetter) -> list[tuple[str, bytes]]:

@@ -11,6 +11,7 @@ from psycopg.types.json import Jsonb
 from schemas.registry import SchemaRegistry
 from schemas.wire import WireFormatError, decode
 from stream_processors.raw_tables import RawTable
+from streammart.contract import EVENT_ID, EVENT_TIME, KEY, OFFSET, PARTITION, PRODUCED_AT, SCHEMA_FINGERPRINT, TOPIC
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,11 @@ def _cell(value: Any, is_json: bool) -> Any:
 
 
 def decode_row(message: Any, target: LandingTarget, registry: SchemaRegistry) -> tuple | DeadLetter:
-    """One COPY row (table's copy column order) or the reason the message cannot land."""
+    """One COPY row (the table's copy column order) or the reason the message cannot land.
+
+    Values are gathered by column name and put in order by the table, so adding or
+    moving a column can never shift a value into its neighbour's column.
+    """
     headers = header_map(message.headers)
     try:
         schema, record = decode(message.value, registry)
@@ -69,13 +74,25 @@ def decode_row(message: Any, target: LandingTarget, registry: SchemaRegistry) ->
     if (schema.domain, schema.entity) != (target.schema_domain, target.schema_entity):
         return DeadLetter(message.topic, message.partition, message.offset, message.key, message.value,
                           headers, f"schema {schema.name} does not belong to topic {message.topic}")
-    business = [_cell(record.get(c.name), c.is_json) for c in target.table.business]
-    missing = [c.name for c, v in zip(target.table.business, business) if v is None and not c.nullable]
+    values = {c.name: _cell(record.get(c.name), c.is_json) for c in target.table.business}
+    missing = [c.name for c in target.table.business if values[c.name] is None and not c.nullable]
     if missing:
         return DeadLetter(message.topic, message.partition, message.offset, message.key, message.value,
                           headers, f"required fields missing for {target.table.name}: {', '.join(missing)}")
-    event_time = record.get(target.event_time_field) if target.event_time_field else None
-    produced_at = datetime.fromtimestamp(message.timestamp, timezone.utc) if message.timestamp else None
-    key = message.key.decode("utf-8", "replace") if message.key is not None else None
-    return (*business, event_id(headers, message.value), message.topic, message.partition, message.offset, key,
-            schema.fingerprint_hex, event_time if isinstance(event_time, datetime) else None, produced_at)
+    values.update(landing_metadata(message, headers, schema.fingerprint_hex,
+                                   record.get(target.event_time_field) if target.event_time_field else None))
+    return target.table.row(values)
+
+
+def landing_metadata(message: Any, headers: dict[str, str], fingerprint_hex: str, event_time: Any) -> dict[str, Any]:
+    """The metadata columns of one landed message, by column name."""
+    return {
+        EVENT_ID.name: event_id(headers, message.value),
+        TOPIC.name: message.topic,
+        PARTITION.name: message.partition,
+        OFFSET.name: message.offset,
+        KEY.name: message.key.decode("utf-8", "replace") if message.key is not None else None,
+        SCHEMA_FINGERPRINT.name: fingerprint_hex,
+        EVENT_TIME.name: event_time if isinstance(event_time, datetime) else None,
+        PRODUCED_AT.name: datetime.fromtimestamp(message.timestamp, timezone.utc) if message.timestamp else None,
+    }

@@ -13,7 +13,7 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 from psycopg import sql
 from tenacity import retry, retry_if_exception, stop_after_delay, wait_exponential
 
-from stream_processors.raw_tables import OFFSETS_TABLE, RAW_SCHEMA
+from streammart.contract import OFFSETS_TABLE, RAW_SCHEMA
 
 
 # A topic created a moment ago answers metadata before its partitions have a leader.

@@ -18,7 +18,8 @@ import psycopg
 from psycopg import sql
 
 from stream_processors.decoding import DeadLetter, header_map
-from stream_processors.raw_tables import DEAD_LETTERS_TABLE, OFFSETS_TABLE, RAW_SCHEMA, RawTable
+from stream_processors.raw_tables import RawTable, position_columns
+from streammart.contract import DEAD_LETTERS_TABLE, OFFSETS_TABLE, RAW_SCHEMA, staging_table_name
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +62,7 @@ class LandResult:
 
 
 def _staging_name(table: RawTable) -> sql.Identifier:
-    return sql.Identifier(f"_stage_{table.name}")
+    return sql.Identifier(staging_table_name(table.name))
 
 
 async def _ensure_staging(conn: psycopg.AsyncConnection, table: RawTable) -> None:
@@ -82,8 +83,8 @@ async def _land_rows(conn: psycopg.AsyncConnection, table: RawTable, rows: list[
             for row in rows:
                 await copy.write_row(row)
         await cur.execute(sql.SQL(
-            "INSERT INTO {} ({cols}) SELECT {cols} FROM {} ON CONFLICT (_topic, _partition, _offset) DO NOTHING"
-        ).format(table.identifier, stage, cols=cols))
+            "INSERT INTO {} ({cols}) SELECT {cols} FROM {} ON CONFLICT ({positions}) DO NOTHING"
+        ).format(table.identifier, stage, cols=cols, positions=position_columns()))
         return cur.rowcount
 
 

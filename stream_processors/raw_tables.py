@@ -7,29 +7,26 @@ a contract become added nullable columns (no rewrite, no downtime).
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
+from operator import itemgetter
+from typing import Any
 
 import psycopg
 from psycopg import sql
 
 from schemas.postgres_types import Column, columns
 from schemas.registry import Schema
-
-RAW_SCHEMA = "raw"
-OFFSETS_TABLE = "_ingest_offsets"
-DEAD_LETTERS_TABLE = "_dead_letters"
-
-METADATA_COLUMNS = [
-    Column("_event_id", "text", False),
-    Column("_topic", "text", False),
-    Column("_partition", "integer", False),
-    Column("_offset", "bigint", False),
-    Column("_key", "text", True),
-    Column("_schema_fingerprint", "text", False),
-    Column("_event_time", "timestamptz", True),
-    Column("_produced_at", "timestamptz", True),
-]
-LANDED_AT = "_landed_at"
+from streammart.contract import (
+    DEAD_LETTERS_TABLE,
+    LANDED_AT,
+    OFFSETS_TABLE,
+    POSITION_COLUMNS,
+    RAW_SCHEMA,
+    WRITTEN_METADATA,
+    metadata_clashes,
+)
 
 
 @dataclass(frozen=True)
@@ -39,13 +36,27 @@ class RawTable:
     name: str
     business: list[Column]
 
+    def __post_init__(self) -> None:
+        clashes = metadata_clashes(c.name for c in self.business)
+        if clashes:  # a row is built by column name: one name cannot carry two values
+            raise ValueError(f"raw.{self.name}: contract fields named like landing metadata: {', '.join(clashes)}")
+
     @classmethod
     def for_schema(cls, name: str, schema: Schema) -> "RawTable":
         return cls(name, columns(schema.fields))
 
     @property
     def copy_columns(self) -> list[Column]:
-        return self.business + METADATA_COLUMNS
+        return [*self.business, *WRITTEN_METADATA]
+
+    @cached_property
+    def row(self) -> Callable[[Mapping[str, Any]], tuple]:
+        """``row(values_by_column_name)``: the COPY row, in :attr:`copy_columns` order.
+
+        Built once per table, so the hot path pays one C-level lookup per column and
+        no value can land under another column's name, whatever the order.
+        """
+        return itemgetter(*(c.name for c in self.copy_columns))  # never one name: metadata come too
 
     @property
     def identifier(self) -> sql.Identifier:
@@ -57,10 +68,15 @@ def _column_def(column: Column) -> sql.Composed:
     return sql.SQL("{} {}{}").format(sql.Identifier(column.name), sql.SQL(column.sql_type), null)
 
 
+def position_columns() -> sql.Composed:
+    """``_topic, _partition, _offset``: the unique key that makes landing idempotent."""
+    return sql.SQL(", ").join(sql.Identifier(c.name) for c in POSITION_COLUMNS)
+
+
 def create_table_sql(table: RawTable) -> sql.Composed:
     parts = [_column_def(c) for c in table.copy_columns]
-    parts.append(sql.SQL("{} timestamptz NOT NULL DEFAULT clock_timestamp()").format(sql.Identifier(LANDED_AT)))
-    parts.append(sql.SQL("UNIQUE (_topic, _partition, _offset)"))
+    parts.append(sql.SQL("{} DEFAULT clock_timestamp()").format(_column_def(LANDED_AT)))
+    parts.append(sql.SQL("UNIQUE ({})").format(position_columns()))
     return sql.SQL("CREATE TABLE IF NOT EXISTS {} (\n  {}\n)").format(table.identifier, sql.SQL(",\n  ").join(parts))
 
 

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from schemas.avro_types import kind
 from schemas.registry import Schema, SchemaRegistry, load_registry
+from streammart.contract import landing_problems, raw_table_name, topic_name
 from streammart.settings import PROJECT_ROOT, get_settings
 
 DEFAULT_CONFIG = PROJECT_ROOT / "pipeline.yml"
@@ -197,12 +198,12 @@ class SourceConfig(BaseModel):
 
     @property
     def topic(self) -> str:
-        return f"{self.domain}.{self.entity}.v{self.schema.major}"
+        return topic_name(self.domain, self.entity, self.schema.major)
 
     @property
     def raw_table(self) -> str:
         """Table name inside schema ``raw``."""
-        return f"{self.domain}__{self.entity}"
+        return raw_table_name(self.domain, self.entity)
 
     @cached_property
     def schema(self) -> Schema:
@@ -361,4 +362,7 @@ def load_pipeline(path: Path | str = DEFAULT_CONFIG) -> PipelineConfig:
         lines += [f"  {_describe_error(err, raw)}" for err in exc.errors()]
         raise PipelineConfigError("\n".join(lines)) from None
     _check_against_schemas(config, load_registry(), path)
+    problems = landing_problems(config.sources)
+    if problems:
+        raise PipelineConfigError("\n  ".join([f"{path}: these sources cannot land as configured:", *problems]))
     return config

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from streammart.contract import RAW_SCHEMA, raw_table_name
 from streammart.settings import Settings
 
 
@@ -17,14 +18,10 @@ def stack_settings(running_stack: Settings) -> Settings:
 def _create_raw_tables(settings: Settings) -> None:
     import psycopg
 
-    from schemas.registry import load_registry
     from stream_processors.raw_tables import RawTable, ensure_raw_tables
+    from streammart.pipeline import load_pipeline
 
-    registry = load_registry()
-    tables = [
-        RawTable.for_schema("retail__orders", registry.get("retail.orders.v1")),
-        RawTable.for_schema("retail__customers", registry.get("retail.customers.v1")),
-    ]
+    tables = [RawTable.for_schema(source.raw_table, source.schema) for source in load_pipeline().topics().values()]
     with psycopg.connect(settings.conninfo("ingest"), autocommit=True) as conn:
         ensure_raw_tables(conn, tables)
 
@@ -46,8 +43,9 @@ def test_prefix(raw_tables: Settings) -> Iterator[str]:
     yield prefix
     pattern = prefix + "%"
     with psycopg.connect(raw_tables.conninfo("ingest"), autocommit=True) as conn:
-        conn.execute("delete from raw.retail__orders where order_id like %s", (pattern,))
-        conn.execute("delete from raw.retail__customers where customer_id like %s", (pattern,))
+        for entity, key in (("orders", "order_id"), ("customers", "customer_id")):
+            conn.execute(sql.SQL("delete from {} where {} like %s").format(
+                sql.Identifier(RAW_SCHEMA, raw_table_name("retail", entity)), sql.Identifier(key)), (pattern,))
     cleanup = [
         ("marts", "fct_orders", "order_id"),
         ("marts", "fct_customer_daily_orders", "customer_id"),

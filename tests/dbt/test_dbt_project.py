@@ -8,9 +8,34 @@ from typing import Any
 import pytest
 import yaml
 
-from streammart.dbt_cycle import DBT_PROJECT_DIR, STATUS_NOTHING_TO_DO, STATUS_SUCCESS, run_cycle
+from streammart.contract import (
+    EVENT_ID,
+    EVENT_TIME,
+    KEY,
+    LANDED_AT,
+    METADATA_COLUMNS,
+    OFFSET,
+    PARTITION,
+    PRODUCED_AT,
+    RAW_SCHEMA,
+    SCHEMA_FINGERPRINT,
+    TOPIC,
+    raw_table_name,
+    topic_name,
+)
+from streammart.dbt_cycle import (
+    DBT_PROJECT_DIR,
+    STATUS_NOTHING_TO_DO,
+    STATUS_SUCCESS,
+    CyclePaths,
+    dbt_args,
+    dbt_environment,
+    run_cycle,
+)
+from streammart.pipeline import load_pipeline
 
 MARTS = ("fct_orders", "fct_customer_daily_orders", "dim_customers")
+METADATA_MACRO = "landing_metadata_columns"
 
 
 # --------------------------------------------------------------------------- parse
@@ -85,9 +110,38 @@ def test_marts_are_incremental_with_enforced_contracts_and_grants(manifest: Any)
 def test_sources_have_freshness_on_landed_at(manifest: Any) -> None:
     for table in ("retail__orders", "retail__customers"):
         source = manifest.sources[f"source.streammart.retail.{table}"]
-        assert source.schema == "raw"
-        assert source.loaded_at_field == "_landed_at"
+        assert source.schema == RAW_SCHEMA
+        assert source.loaded_at_field == LANDED_AT.name
         assert source.freshness.warn_after.count and source.freshness.error_after.count
+
+
+def test_every_pipeline_source_has_a_dbt_source_and_back(manifest: Any) -> None:
+    """A raw table nobody models is data that never reaches a mart; a dbt source nobody lands stays empty."""
+    landed = {source.raw_table for source in load_pipeline().sources}
+    modelled = {source.identifier for source in manifest.sources.values() if source.schema == RAW_SCHEMA}
+    assert sorted(landed - modelled) == [], "sources in pipeline.yml without a dbt source (schema raw)"
+    assert sorted(modelled - landed) == [], "dbt sources in schema raw that no source in pipeline.yml lands"
+
+
+def test_every_base_model_selects_the_landing_metadata_macro(manifest: Any) -> None:
+    base_models = [n for n in manifest.nodes.values() if n.resource_type == "model" and n.name.startswith("base_")]
+    assert base_models
+    for node in base_models:
+        assert f"macro.streammart.{METADATA_MACRO}" in node.depends_on.macros, node.name
+
+
+@pytest.mark.services
+def test_landing_metadata_macro_emits_the_contract_columns(stack_settings: Any, tmp_path: Any) -> None:
+    from dbt.cli.main import dbtRunner
+
+    paths = CyclePaths(DBT_PROJECT_DIR, DBT_PROJECT_DIR, tmp_path / "target", tmp_path / "logs", tmp_path / "state",
+                       tmp_path / "lock")
+    with dbt_environment(stack_settings):
+        outcome = dbtRunner().invoke(dbt_args(paths, ["compile"], "--inline", f"{{{{ {METADATA_MACRO}() }}}}",
+                                              "--no-introspect", "--quiet"))
+    assert outcome.success, outcome.exception
+    compiled = outcome.result.results[0].node.compiled_code
+    assert [name.strip() for name in compiled.split(",")] == [c.name for c in METADATA_COLUMNS]
 
 
 def _generic(test: Any, name: str) -> bool:
@@ -160,8 +214,8 @@ def test_no_dbt_packages() -> None:
 
 # ----------------------------------------------------------------- against the stack
 
-ORDERS_TOPIC = "retail.orders.v1"
-CUSTOMERS_TOPIC = "retail.customers.v1"
+ORDERS_TOPIC = topic_name("retail", "orders", 1)
+CUSTOMERS_TOPIC = topic_name("retail", "customers", 1)
 OLD = 2 * 3600      # seconds ago: well outside the lookback window of the next cycle
 RECENT = 30 * 60    # seconds ago: sets the marts' watermark; inside the window
 
@@ -174,54 +228,45 @@ class RawWriter:
         self.prefix = prefix
         self.offset = 0
 
-    def _meta(self, key: str) -> tuple[str, int]:
+    def _metadata(self, topic: str, key: str, event_time: str) -> dict[str, Any]:
+        """The landing metadata of one row, by column name."""
         self.offset += 1
-        return f"{self.prefix}{key}-{self.offset}", self.offset
+        return {EVENT_ID.name: f"{self.prefix}{key}-{self.offset}", TOPIC.name: f"{self.prefix}{topic}",
+                PARTITION.name: 0, OFFSET.name: self.offset, KEY.name: self.prefix + key,
+                SCHEMA_FINGERPRINT.name: "0000000000000000", EVENT_TIME.name: event_time,
+                PRODUCED_AT.name: event_time}
+
+    def _insert(self, entity: str, rows: list[tuple[dict[str, Any], int | None]]) -> None:
+        """rows: (values by column name, landed seconds ago or None for now)."""
+        import psycopg
+        from psycopg import sql
+
+        columns = list(rows[0][0])
+        statement = sql.SQL(
+            "insert into {} ({}, {}) values ({}, coalesce(clock_timestamp() - make_interval(secs => %s), "
+            "clock_timestamp()))").format(
+            sql.Identifier(RAW_SCHEMA, raw_table_name("retail", entity)),
+            sql.SQL(", ").join(map(sql.Identifier, columns)), sql.Identifier(LANDED_AT.name),
+            sql.SQL(", ").join(sql.Placeholder() * len(columns)))
+        with psycopg.connect(self.conninfo) as conn:
+            conn.cursor().executemany(statement, [[values[c] for c in columns] + [ago] for values, ago in rows])
 
     def orders(self, rows: list[tuple[Any, ...]]) -> None:
         """rows: (order, customer, order_ts, quantity, amount, status, landed seconds ago or None)."""
-        import psycopg
-
-        values = []
-        for order, customer, order_ts, quantity, amount, status, landed_ago in rows:
-            event_id, offset = self._meta(order)
-            values.append((
-                self.prefix + order, self.prefix + customer, "P1", order_ts, quantity,
-                Decimal(amount) / quantity, Decimal(amount), "USD", status,
-                event_id, f"{self.prefix}{ORDERS_TOPIC}", 0, offset, self.prefix + order,
-                "0000000000000000", order_ts, order_ts, landed_ago,
-            ))
-        with psycopg.connect(self.conninfo) as conn:
-            conn.cursor().executemany(
-                """insert into raw.retail__orders (order_id, customer_id, product_id, order_ts, quantity,
-                       unit_price, amount, currency, status, _event_id, _topic, _partition, _offset, _key,
-                       _schema_fingerprint, _event_time, _produced_at, _landed_at)
-                   values (%s, %s, %s, %s, %s, round(%s, 2), %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,
-                       coalesce(clock_timestamp() - make_interval(secs => %s), clock_timestamp()))""",
-                values,
-            )
+        self._insert("orders", [
+            ({"order_id": self.prefix + order, "customer_id": self.prefix + customer, "product_id": "P1",
+              "order_ts": order_ts, "quantity": quantity, "unit_price": round(Decimal(amount) / quantity, 2),
+              "amount": Decimal(amount), "currency": "USD", "status": status,
+              **self._metadata(ORDERS_TOPIC, order, order_ts)}, landed_ago)
+            for order, customer, order_ts, quantity, amount, status, landed_ago in rows])
 
     def customers(self, rows: list[tuple[Any, ...]]) -> None:
         """rows: (customer, name, email, updated_at, landed seconds ago or None)."""
-        import psycopg
-
-        values = []
-        for customer, name, email, updated_at, landed_ago in rows:
-            event_id, offset = self._meta(customer)
-            values.append((
-                self.prefix + customer, name, email, "FR", "2024-01-01", updated_at,
-                event_id, f"{self.prefix}{CUSTOMERS_TOPIC}", 0, offset, self.prefix + customer,
-                "0000000000000000", updated_at, updated_at, landed_ago,
-            ))
-        with psycopg.connect(self.conninfo) as conn:
-            conn.cursor().executemany(
-                """insert into raw.retail__customers (customer_id, name, email, country, signup_date,
-                       updated_at, _event_id, _topic, _partition, _offset, _key, _schema_fingerprint,
-                       _event_time, _produced_at, _landed_at)
-                   values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,
-                       coalesce(clock_timestamp() - make_interval(secs => %s), clock_timestamp()))""",
-                values,
-            )
+        self._insert("customers", [
+            ({"customer_id": self.prefix + customer, "name": name, "email": email, "country": "FR",
+              "signup_date": "2024-01-01", "updated_at": updated_at,
+              **self._metadata(CUSTOMERS_TOPIC, customer, updated_at)}, landed_ago)
+            for customer, name, email, updated_at, landed_ago in rows])
 
 
 class Marts:

@@ -34,6 +34,7 @@ from producers.parsing import FieldError, RecordParser
 from schemas import load_registry
 from schemas.wire import encode
 from stream_processors.lag import landing_lag
+from streammart.contract import DEAD_LETTERS_TABLE, OFFSETS_TABLE, RAW_SCHEMA, qualified, raw_table_name, topic_name
 from streammart.pipeline import SourceConfig
 from streammart.settings import PROJECT_ROOT, kafka_client_config
 
@@ -87,10 +88,13 @@ class Scratch:
         return f"test-landing-{self.domain}"
 
     def topic(self, entity: str) -> str:
-        return f"{self.domain}.{entity}.v1"
+        return topic_name(self.domain, entity, 1)
+
+    def table_name(self, entity: str) -> str:
+        return raw_table_name(self.domain, entity)
 
     def table(self, entity: str) -> sql.Identifier:
-        return sql.Identifier("raw", f"{self.domain}__{entity}")
+        return sql.Identifier(RAW_SCHEMA, self.table_name(entity))
 
     def pipeline(self, orders_csv: Path, api_url: str) -> Path:
         path = self.tmp / "pipeline.yml"
@@ -119,18 +123,26 @@ def orders_parser() -> RecordParser:
 
 @pytest.fixture
 def scratch(tmp_path, admin, kafka_config) -> Iterator[Scratch]:
-    domain = f"t{uuid.uuid4().hex[:10]}"
-    yield Scratch(domain, tmp_path)
-    for entity in ("orders", "customers"):
-        admin.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(Scratch(domain, tmp_path).table(entity)))
-    admin.execute("DELETE FROM raw._ingest_offsets WHERE topic LIKE %s", (f"{domain}.%",))
-    admin.execute("DELETE FROM raw._dead_letters WHERE topic LIKE %s", (f"{domain}.%",))
+    scratch = Scratch(f"t{uuid.uuid4().hex[:10]}", tmp_path)
+    yield scratch
+    drop_scratch(admin, kafka_config, scratch)
+
+
+def drop_scratch(admin: psycopg.Connection, kafka_config: dict[str, str], scratch: Scratch) -> None:
+    """Every raw table, landed position, dead letter, topic and the consumer group of the scratch domain."""
+    tables = admin.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = %s "
+                           "AND starts_with(table_name, %s)", (RAW_SCHEMA, scratch.table_name(""))).fetchall()
+    for (table,) in tables:
+        admin.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(RAW_SCHEMA, table)))
+    for bookkeeping in (OFFSETS_TABLE, DEAD_LETTERS_TABLE):
+        admin.execute(sql.SQL("DELETE FROM {} WHERE topic LIKE %s").format(
+            sql.Identifier(RAW_SCHEMA, bookkeeping)), (f"{scratch.domain}.%",))
     client = AdminClient(kafka_config)
-    topics = [t for t in client.list_topics(timeout=10).topics if t.startswith(f"{domain}.")]
+    topics = [t for t in client.list_topics(timeout=10).topics if t.startswith(f"{scratch.domain}.")]
     if topics:
         for future in client.delete_topics(topics).values():
             future.result(timeout=30)
-    client.delete_consumer_groups([f"test-landing-{domain}"])
+    client.delete_consumer_groups([scratch.app_id])
 
 
 @contextmanager
@@ -204,7 +216,7 @@ def count(conn: psycopg.Connection, table: sql.Identifier) -> int:
 
 def landed_orders(conn: psycopg.Connection, scratch: Scratch) -> int:
     """Rows in the scratch orders table; 0 before the worker has created it."""
-    exists = conn.execute("SELECT to_regclass(%s)", (f"raw.{scratch.domain}__orders",)).fetchone()[0]
+    exists = conn.execute("SELECT to_regclass(%s)", (qualified(scratch.table_name("orders")),)).fetchone()[0]
     return count(conn, scratch.table("orders")) if exists else 0
 
 

@@ -12,8 +12,8 @@ from schemas import load_registry
 from schemas.wire import encode
 from stack.airflow import run_airflow
 from stack.postgres import AIRFLOW_DATABASE
-from stream_processors.control import CONTROL_TOPIC
 from stream_processors.lag import high_watermarks
+from streammart.contract import CONTROL_TOPIC
 from streammart.topics import ensure_topics
 from tests.integration.conftest import Worker, caught_up, wait_for
 

@@ -10,11 +10,13 @@ from types import SimpleNamespace
 
 import faust
 import pytest
+from psycopg import sql
 
 from schemas import load_registry
 from stream_processors.app import LandingAgent, LandingStats, ProcessorOptions, landing_targets
 from stream_processors.control import LandedSignal
 from stream_processors.refetch import FetchedMessage, refetch
+from streammart.contract import OFFSETS_TABLE, RAW_SCHEMA
 from streammart.pipeline import load_pipeline
 from streammart.topics import ensure_topics
 from tests.integration.conftest import produce_orders
@@ -33,7 +35,8 @@ def test_a_take_past_offsets_that_never_landed_brings_them_back_first(scratch, a
     topic = scratch.topic("orders")
     ensure_topics(kafka_config, [topic], 1)
     produce_orders(kafka_config, topic, 20)
-    admin.execute("INSERT INTO raw._ingest_offsets (topic, partition, next_offset) VALUES (%s, 0, 5)", (topic,))
+    admin.execute(sql.SQL("INSERT INTO {} (topic, partition, next_offset) VALUES (%s, 0, 5)").format(
+        sql.Identifier(RAW_SCHEMA, OFFSETS_TABLE)), (topic,))
     target = landing_targets(load_pipeline(scratch.pipeline(scratch.tmp / "unused.csv", "http://127.0.0.1:9/")))[topic]
     agent = LandingAgent(faust.App(scratch.app_id, broker=f"kafka://{settings.bootstrap_servers}"), target,
                          load_registry(), settings.conninfo("ingest"), kafka_config, ProcessorOptions(),

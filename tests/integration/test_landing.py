@@ -17,6 +17,7 @@ from producers.rejects import load_rejects
 from producers.samples import retail
 from schemas import load_registry
 from schemas.wire import encode
+from streammart.contract import DEAD_LETTERS_TABLE, EVENT_ID, LANDED_AT, OFFSETS_TABLE, RAW_SCHEMA, dead_letter_topic
 from streammart.settings import PROJECT_ROOT
 from stream_processors.lag import high_watermarks
 from streammart.topics import ensure_topics
@@ -43,11 +44,11 @@ def test_shipped_sample_lands_exactly_its_good_rows_with_sql_types(scratch, sett
     assert count(admin, scratch.table("orders")) == expected_orders
     assert count(admin, scratch.table("customers")) == expected_customers
     types = dict(admin.execute(
-        "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = 'raw' "
-        "AND table_name = %s", (f"{scratch.domain}__orders",)).fetchall())
+        "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = %s "
+        "AND table_name = %s", (RAW_SCHEMA, scratch.table_name("orders"))).fetchall())
     assert types["order_ts"] == "timestamp with time zone"
     assert types["amount"] == "numeric" and types["unit_price"] == "numeric"
-    assert types["_landed_at"] == "timestamp with time zone"
+    assert types[LANDED_AT.name] == "timestamp with time zone"
 
     parser = orders_parser()
     with (SAMPLE / "orders.csv").open(newline="") as handle:
@@ -108,14 +109,15 @@ def test_redelivered_messages_add_no_rows(scratch, settings, admin, kafka_config
         land(settings, pipeline, scratch.app_id, topics, scratch.tmp / log_name)
 
     def snapshot() -> tuple[int, int, int]:
-        query = sql.SQL("SELECT count(*), count(DISTINCT _event_id), max(_landed_at) IS NOT NULL FROM {}")
-        orders = admin.execute(query.format(scratch.table("orders"))).fetchone()
+        query = sql.SQL("SELECT count(*), count(DISTINCT {}), max({}) IS NOT NULL FROM {}").format(
+            sql.Identifier(EVENT_ID.name), sql.Identifier(LANDED_AT.name), scratch.table("orders"))
+        orders = admin.execute(query).fetchone()
         return orders[0], orders[1], count(admin, scratch.table("customers"))
 
     land_all("first.log")
     before = snapshot()
-    first_landed_at = admin.execute(sql.SQL("SELECT max(_landed_at) FROM {}").format(
-        scratch.table("orders"))).fetchone()[0]
+    first_landed_at = admin.execute(sql.SQL("SELECT max({}) FROM {}").format(
+        sql.Identifier(LANDED_AT.name), scratch.table("orders"))).fetchone()[0]
 
     # Rewind the consumer group to the start and forget the landed positions, so the
     # worker really reads every message again.
@@ -125,12 +127,13 @@ def test_redelivered_messages_add_no_rows(scratch, settings, admin, kafka_config
     for future in client.alter_consumer_group_offsets(
             [ConsumerGroupTopicPartitions(scratch.app_id, partitions)]).values():
         future.result(timeout=30)
-    admin.execute("DELETE FROM raw._ingest_offsets WHERE topic = ANY(%s)", (topics,))
+    admin.execute(sql.SQL("DELETE FROM {} WHERE topic = ANY(%s)").format(sql.Identifier(RAW_SCHEMA, OFFSETS_TABLE)),
+                  (topics,))
 
     land_all("second.log")
     assert snapshot() == before
-    later = admin.execute(sql.SQL("SELECT count(*) FROM {} WHERE _landed_at > %s").format(
-        scratch.table("orders")), (first_landed_at,)).fetchone()[0]
+    later = admin.execute(sql.SQL("SELECT count(*) FROM {} WHERE {} > %s").format(
+        scratch.table("orders"), sql.Identifier(LANDED_AT.name)), (first_landed_at,)).fetchone()[0]
     assert later == 0
 
 
@@ -165,15 +168,15 @@ def test_undecodable_events_go_to_dead_letters_and_the_rest_lands(scratch, setti
     land(settings, pipeline, scratch.app_id, [topic], scratch.tmp / "worker.log")
 
     assert count(admin, scratch.table("orders")) == 2
-    letters = admin.execute('SELECT "offset", value, headers, error, stage FROM raw._dead_letters WHERE topic = %s',
-                            (topic,)).fetchall()
+    letters = admin.execute(sql.SQL('SELECT "offset", value, headers, error, stage FROM {} WHERE topic = %s').format(
+        sql.Identifier(RAW_SCHEMA, DEAD_LETTERS_TABLE)), (topic,)).fetchall()
     assert len(letters) == 1
     offset, value, headers, error, stage = letters[0]
     assert (offset, bytes(value), stage) == (1, b"\x00garbage", "decode")
     assert headers["source"] == "somewhere-else" and "C3 01" in error
 
     consumer = Consumer({**kafka_config, "group.id": f"{scratch.app_id}-dlq", "auto.offset.reset": "earliest"})
-    consumer.subscribe([f"{topic}.dlq"])
+    consumer.subscribe([dead_letter_topic(topic)])
     captured = []
 
     def received() -> bool:

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import psycopg
 import pytest
+from psycopg import sql
 
 from stack.airflow import run_airflow
 from streammart.dbt_cycle import run_cycle
@@ -66,6 +67,7 @@ def test_airflow_dag_run_builds_new_orders_into_the_marts(retail_landed, running
         assert daily == [(3, 1, 5, Decimal("23.00"))]
     finally:
         with psycopg.connect(settings.conninfo("admin"), autocommit=True) as conn:
-            conn.execute("DELETE FROM raw.retail__orders WHERE order_id LIKE %s", (f"{tag}-%",))
+            conn.execute(sql.SQL("DELETE FROM {} WHERE order_id LIKE %s").format(scratch.table("orders")),
+                         (f"{tag}-%",))
             conn.execute("DELETE FROM marts.fct_orders WHERE order_id LIKE %s", (f"{tag}-%",))
             conn.execute("DELETE FROM marts.fct_customer_daily_orders WHERE customer_id = %s", (f"{tag}-C",))

@@ -14,6 +14,7 @@ from stack import airflow, kafka, postgres, services
 from stack.cli import cli
 from stack.processes import StackError
 from stack.secrets import GENERATORS, ensure_secrets, read_env_file
+from streammart.contract import RAW_SCHEMA
 from streammart.settings import PROJECT_ROOT, ROLES, Settings, get_settings, load_settings, secrets_file
 
 
@@ -123,7 +124,7 @@ def test_postgres_bin_dir_is_15_or_later() -> None:
 def test_bootstrap_names(custom_settings: Settings) -> None:
     assert postgres.database_owners(custom_settings) == {"streammart": "streammart_admin", "airflow": "airflow"}
     statements = [s.as_string(None) for s in postgres.grant_statements(custom_settings)]
-    assert 'CREATE SCHEMA IF NOT EXISTS "raw" AUTHORIZATION "ingest"' in statements
+    assert f'CREATE SCHEMA IF NOT EXISTS "{RAW_SCHEMA}" AUTHORIZATION "ingest"' in statements
     assert 'REVOKE ALL ON DATABASE "streammart" FROM PUBLIC' in statements
 
 

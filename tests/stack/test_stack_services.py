@@ -17,6 +17,7 @@ from psycopg import errors, sql
 
 from stack import airflow, kafka, postgres, services
 from stack.processes import listeners
+from streammart.contract import RAW_SCHEMA
 from streammart.settings import PROJECT_ROOT, ROLES, Settings
 
 pytestmark = pytest.mark.services
@@ -44,7 +45,7 @@ def scratch(running_stack: Settings) -> Iterator[str]:
     yield name
     with connect(running_stack, "admin") as conn:
         conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(name)))
-        conn.execute(sql.SQL("DROP TABLE IF EXISTS raw.{}").format(sql.Identifier(name)))
+        conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(RAW_SCHEMA, name)))
 
 
 def test_roles_and_databases_exist(running_stack: Settings) -> None:
@@ -57,7 +58,8 @@ def test_roles_and_databases_exist(running_stack: Settings) -> None:
             "SELECT datname, pg_get_userbyid(datdba) FROM pg_database WHERE datname = ANY(%s)",
             (list(postgres.database_owners(running_stack)),),
         ).fetchall())
-        raw_owner = conn.execute("SELECT pg_get_userbyid(nspowner) FROM pg_namespace WHERE nspname = 'raw'").fetchone()
+        raw_owner = conn.execute("SELECT pg_get_userbyid(nspowner) FROM pg_namespace WHERE nspname = %s",
+                                 (RAW_SCHEMA,)).fetchone()
     assert roles == {"streammart_admin": True, "ingest": False, "transform": False, "reader": False, "airflow": False}
     assert owners == postgres.database_owners(running_stack)
     assert raw_owner == ("ingest",)
@@ -93,7 +95,7 @@ def test_ingest_cannot_read_schemas_it_does_not_own(running_stack: Settings, scr
 def test_raw_is_written_by_ingest_read_by_transform_and_closed_to_reader(
     running_stack: Settings, scratch: str
 ) -> None:
-    table = sql.SQL("raw.{}").format(sql.Identifier(scratch))
+    table = sql.Identifier(RAW_SCHEMA, scratch)
     with connect(running_stack, "ingest") as conn:
         conn.execute(sql.SQL("CREATE TABLE {} (id int)").format(table))
         conn.execute(sql.SQL("INSERT INTO {} VALUES (1)").format(table))
@@ -108,7 +110,7 @@ def test_raw_is_written_by_ingest_read_by_transform_and_closed_to_reader(
         with pytest.raises(errors.InsufficientPrivilege):
             conn.execute(sql.SQL("SELECT * FROM {}").format(table))
         with pytest.raises(errors.InsufficientPrivilege):
-            conn.execute(sql.SQL("CREATE TABLE raw.{} (id int)").format(sql.Identifier(scratch + "_r")))
+            conn.execute(sql.SQL("CREATE TABLE {} (id int)").format(sql.Identifier(RAW_SCHEMA, scratch + "_r")))
 
 
 def test_pipeline_roles_cannot_reach_the_airflow_database(running_stack: Settings) -> None:

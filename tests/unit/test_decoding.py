@@ -2,13 +2,30 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal
 
+import pytest
 
 from schemas import load_registry
+from schemas.postgres_types import Column
 from schemas.wire import encode
+from stream_processors import raw_tables
 from stream_processors.app import landing_targets
 from stream_processors.decoding import DeadLetter, decode_row
 from stream_processors.landing import Batch, copy_type
-from stream_processors.raw_tables import create_table_sql, evolve_sql
+from stream_processors.raw_tables import RawTable, create_table_sql, evolve_sql
+from streammart.contract import (
+    EVENT_ID,
+    EVENT_TIME,
+    KEY,
+    LANDED_AT,
+    METADATA_COLUMNS,
+    OFFSET,
+    PARTITION,
+    PRODUCED_AT,
+    RAW_SCHEMA,
+    SCHEMA_FINGERPRINT,
+    TOPIC,
+    WRITTEN_METADATA,
+)
 from streammart.pipeline import load_pipeline
 
 ORDER = {"order_id": "O1", "customer_id": "C1", "product_id": None,
@@ -45,6 +62,34 @@ def test_a_valid_event_becomes_a_row_in_copy_column_order():
     assert values["_schema_fingerprint"] == registry.get("retail.orders.v1").fingerprint_hex
 
 
+def test_metadata_land_under_their_own_names_whatever_the_column_order(monkeypatch):
+    """Values are matched to columns by name: reordering the metadata cannot shift one into another."""
+    registry = load_registry()
+    shuffled = tuple(reversed(raw_tables.WRITTEN_METADATA))
+    monkeypatch.setattr(raw_tables, "WRITTEN_METADATA", shuffled)
+    target = orders_target()
+    assert [c.name for c in target.table.copy_columns][-len(shuffled):] == [c.name for c in shuffled]
+    message = Message(encode(registry.get("retail.orders.v1"), ORDER), partition=7, offset=1234, key=b"K-1")
+    values = dict(zip([c.name for c in target.table.copy_columns], decode_row(message, target, registry)))
+    assert values == {**ORDER,
+                      EVENT_ID.name: "abc", TOPIC.name: "retail.orders.v1", PARTITION.name: 7, OFFSET.name: 1234,
+                      KEY.name: "K-1", SCHEMA_FINGERPRINT.name: registry.get("retail.orders.v1").fingerprint_hex,
+                      EVENT_TIME.name: ORDER["order_ts"],
+                      PRODUCED_AT.name: datetime.fromtimestamp(1717400000.0, timezone.utc)}
+
+
+def test_every_written_metadata_column_gets_a_value():
+    registry = load_registry()
+    row = decode_row(Message(encode(registry.get("retail.orders.v1"), ORDER)), orders_target(), registry)
+    assert len(row) == len(orders_target().table.copy_columns)
+    assert {c.name for c in WRITTEN_METADATA} | {LANDED_AT.name} == {c.name for c in METADATA_COLUMNS}
+
+
+def test_a_contract_field_named_like_metadata_is_refused_by_the_raw_table():
+    with pytest.raises(ValueError, match="_offset"):
+        RawTable("t__x", [Column("id", "text", False), Column(OFFSET.name, "bigint", False)])
+
+
 def test_without_event_id_header_the_id_is_a_hash_of_the_bytes():
     registry = load_registry()
     value = encode(registry.get("retail.orders.v1"), ORDER)
@@ -78,11 +123,12 @@ def test_copy_types_and_ddl():
     assert copy_type("integer") == "int4" and copy_type("timestamptz") == "timestamptz"
     table = orders_target().table
     ddl = create_table_sql(table).as_string(None)
-    assert '"raw"."retail__orders"' in ddl
+    assert f'"{RAW_SCHEMA}"."retail__orders"' in ddl
     assert '"amount" numeric(14,2) NOT NULL' in ddl and '"product_id" text,' in ddl
-    assert "UNIQUE (_topic, _partition, _offset)" in ddl
+    assert 'UNIQUE ("_topic", "_partition", "_offset")' in ddl
+    assert '"_landed_at" timestamptz NOT NULL DEFAULT clock_timestamp()' in ddl
     added = [s.as_string(None) for s in evolve_sql(table, {c.name for c in table.copy_columns} - {"product_id"})]
-    assert added == ['ALTER TABLE "raw"."retail__orders" ADD COLUMN IF NOT EXISTS "product_id" text']
+    assert added == [f'ALTER TABLE "{RAW_SCHEMA}"."retail__orders" ADD COLUMN IF NOT EXISTS "product_id" text']
 
 
 def test_landed_signal_collects_rows_until_taken():

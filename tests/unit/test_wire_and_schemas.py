@@ -107,3 +107,40 @@ def test_every_committed_version_of_a_contract_still_decodes(tmp_path):
             assert registry.by_fingerprint(version.fingerprint) is not None, (
                 f"{path} as of {commit[:10]} is no longer known: copy it to "
                 f"schemas/history/{schema.name}.<label>.avsc")
+
+
+def test_two_contracts_with_one_fingerprint_are_refused_naming_both_files(tmp_path):
+    """A copy of a contract for a second topic would have its events read as the first's."""
+    original = (SCHEMA_DIR / "retail.orders.v1.avsc").read_text()
+    (tmp_path / "retail.orders.v1.avsc").write_text(original)
+    (tmp_path / "retail.returns.v1.avsc").write_text(original.replace('"doc": "natural key"', '"doc": "copied"'))
+    with pytest.raises(SchemaError) as refused:
+        load_registry(tmp_path)
+    message = str(refused.value)
+    assert str(tmp_path / "retail.orders.v1.avsc") in message and str(tmp_path / "retail.returns.v1.avsc") in message
+    assert "own record `name` or `namespace` (for instance \"namespace\": \"streammart.retail.returns.v1\")" in message
+
+    renamed = json.loads(original)
+    (tmp_path / "retail.returns.v1.avsc").write_text(json.dumps({**renamed, "namespace": "streammart.returns.v1"}))
+    registry = load_registry(tmp_path)
+    assert registry.get("retail.returns.v1").fingerprint != registry.get("retail.orders.v1").fingerprint
+
+
+def test_an_earlier_version_may_share_the_fingerprint_of_its_own_contract(tmp_path):
+    original = (SCHEMA_DIR / "retail.orders.v1.avsc").read_text()
+    (tmp_path / "history").mkdir()
+    (tmp_path / "history" / "retail.orders.v1.docs-only.avsc").write_text(original.replace("natural key", "key"))
+    (tmp_path / "retail.orders.v1.avsc").write_text(original)
+    registry = load_registry(tmp_path)
+    assert registry.by_fingerprint(registry.get("retail.orders.v1").fingerprint) is registry.get("retail.orders.v1")
+
+
+def test_an_earlier_version_of_another_contract_may_not_share_a_fingerprint(tmp_path):
+    original = (SCHEMA_DIR / "retail.orders.v1.avsc").read_text()
+    (tmp_path / "history").mkdir()
+    (tmp_path / "history" / "retail.returns.v1.first.avsc").write_text(original)
+    (tmp_path / "retail.returns.v1.avsc").write_text(original.replace('"Order"', '"Return"'))
+    (tmp_path / "retail.orders.v1.avsc").write_text(original)
+    with pytest.raises(SchemaError, match=r"retail\.orders\.v1\.avsc \(retail\.orders\.v1\) and .*history/"
+                                          r"retail\.returns\.v1\.first\.avsc \(retail\.returns\.v1\)"):
+        load_registry(tmp_path)

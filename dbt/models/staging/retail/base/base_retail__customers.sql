@@ -16,12 +16,8 @@ cleaned as (
         signup_date,
         updated_at,
 
-        _event_id,
-        _topic,
-        _partition,
-        _offset,
-        _event_time,
-        _landed_at
+        -- landing metadata
+        {{ landing_metadata_columns() }}
 
     from source
 

@@ -34,12 +34,7 @@ cleaned as (
         end as status,
 
         -- landing metadata
-        _event_id,
-        _topic,
-        _partition,
-        _offset,
-        _event_time,
-        _landed_at
+        {{ landing_metadata_columns() }}
 
     from source
 

@@ -1,11 +1,14 @@
-"""The end-to-end demo: stack up, sample replayed and landed, marts built by Airflow.
+"""``streammart demo``: stack up, sample replayed and landed, marts built by Airflow.
 
 Each step waits on a real signal (landing lag measured against Postgres, the DAG
 run's state in Airflow's metadata database), never on a fixed sleep, and fails
-with what it was waiting for.
+with what it was waiting for. It lives in ``stack/`` because it drives every
+layer (the stack, the producers, the worker, Airflow); ``streammart/`` stays the
+shared core those layers import.
 """
 from __future__ import annotations
 
+import logging
 import subprocess
 import sys
 import time
@@ -13,9 +16,11 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+import click
 import psycopg
 from psycopg import sql
 from rich.console import Console
+from rich.logging import RichHandler
 from rich.table import Table
 
 from stack import services
@@ -24,13 +29,15 @@ from stack.pipeline_processes import dashboard_url
 from stack.postgres import AIRFLOW_DATABASE
 from stack.processes import StackError, wait_until
 from stream_processors.lag import landing_lag
+from streammart.contract import RAW_SCHEMA
 from streammart.pipeline import load_pipeline
 from streammart.settings import PROJECT_ROOT, Settings, kafka_client_config
+from streammart.terminal import make_console
 
 DAG_ID = "streammart_microbatch"
 LANDING_TIMEOUT = 300.0
 DAG_TIMEOUT = 600.0
-SUMMARY_SCHEMAS = ("raw", "staging", "intermediate", "marts")
+SUMMARY_SCHEMAS = (RAW_SCHEMA, "staging", "intermediate", "marts")
 
 
 @dataclass
@@ -137,3 +144,30 @@ def run_demo(console: Console) -> None:
     step.done(started, f"DAG run {run_id} succeeded")
 
     print_summary(console, settings, run_id)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """streammart: streaming ingestion with dbt micro-batches.
+
+    The parts have their own commands: `streammart-stack` (local services),
+    `producers` (replay sources into Kafka), `stream-processors` (landing worker),
+    `python -m streammart.dbt_cycle` (one dbt cycle).
+    """
+    logging.basicConfig(level=logging.INFO, format="%(message)s", datefmt="%H:%M:%S",
+                        handlers=[RichHandler(console=make_console(stderr=True), show_path=False)])
+
+
+@main.command()
+def demo() -> None:
+    """Start the stack, replay the sample data, land it and build the marts with Airflow."""
+    console = make_console()
+    try:
+        run_demo(console)
+    except StackError as exc:
+        console.print(f"[red]demo failed:[/] {exc}")
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
