@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from fastavro.validation import ValidationError as AvroValidationError
 
@@ -22,6 +23,7 @@ from producers.publisher import DeliveryError, RecordTooLarge, Sink
 from producers.rejects import Reject, RejectLog, RejectThresholdExceeded
 from producers.sources import RawRecord, Source, SourceReadError, open_source
 from schemas.wire import encode
+from streammart.contract import event_time_value
 from streammart.pipeline import SourceConfig
 
 
@@ -63,6 +65,7 @@ class SourceReplay:
         self.pacer = pacer or RatePacer(None)
         self.summary = ReplaySummary(config.name, config.topic, rejects_file=self.rejects.path)
         self._source: Source | None = None
+        self._zone = ZoneInfo(config.timezone)
         self._handed = 0  # events given to the sink; delivered or not, Kafka's delivery reports tell
 
     @property
@@ -114,7 +117,7 @@ class SourceReplay:
             self.summary.read += 1  # counted once its outcome is recorded
             self.rejects.check_limit()
             if record is not None and self.config.event_time:
-                self.pacer.wait(record[self.config.event_time])
+                self.pacer.wait(event_time_value(record[self.config.event_time], self._zone))
             on_record()
 
     def run(self, on_record: Callable[[], None] = lambda: None) -> ReplaySummary:

@@ -15,6 +15,7 @@ import socket
 import time
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import faust
 from faust.types import TP
@@ -67,7 +68,7 @@ def worker_client_id(app_id: str) -> str:
 def landing_targets(pipeline: PipelineConfig) -> dict[str, LandingTarget]:
     return {
         topic: LandingTarget(topic, RawTable.for_schema(source.raw_table, source.schema), source.schema.domain,
-                             source.schema.entity, source.event_time)
+                             source.schema.entity, source.event_time, ZoneInfo(source.timezone))
         for topic, source in pipeline.topics().items()
     }
 

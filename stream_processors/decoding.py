@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timezone, tzinfo
 from typing import Any
 
 from psycopg.types.json import Jsonb
@@ -11,7 +11,8 @@ from psycopg.types.json import Jsonb
 from schemas.registry import SchemaRegistry
 from schemas.wire import WireFormatError, decode
 from stream_processors.raw_tables import RawTable
-from streammart.contract import EVENT_ID, EVENT_TIME, KEY, OFFSET, PARTITION, PRODUCED_AT, SCHEMA_FINGERPRINT, TOPIC
+from streammart.contract import (EVENT_ID, EVENT_TIME, KEY, OFFSET, PARTITION, PRODUCED_AT, SCHEMA_FINGERPRINT, TOPIC,
+                                 event_time_value)
 
 
 @dataclass(frozen=True)
@@ -19,7 +20,8 @@ class LandingTarget:
     """Where one topic's events land and which field carries event time.
 
     ``schema_domain``/``schema_entity`` name the contract family the topic carries:
-    any major version of it decodes, anything else is a dead letter.
+    any major version of it decodes, anything else is a dead letter. A date as event
+    time means midnight in ``event_time_zone`` (the source's ``timezone``).
     """
 
     topic: str
@@ -27,6 +29,7 @@ class LandingTarget:
     schema_domain: str
     schema_entity: str
     event_time_field: str | None
+    event_time_zone: tzinfo = timezone.utc
 
 
 @dataclass
@@ -79,12 +82,14 @@ def decode_row(message: Any, target: LandingTarget, registry: SchemaRegistry) ->
     if missing:
         return DeadLetter(message.topic, message.partition, message.offset, message.key, message.value,
                           headers, f"required fields missing for {target.table.name}: {', '.join(missing)}")
-    values.update(landing_metadata(message, headers, schema.fingerprint_hex,
-                                   record.get(target.event_time_field) if target.event_time_field else None))
+    event_time = (event_time_value(record.get(target.event_time_field), target.event_time_zone)
+                  if target.event_time_field else None)
+    values.update(landing_metadata(message, headers, schema.fingerprint_hex, event_time))
     return target.table.row(values)
 
 
-def landing_metadata(message: Any, headers: dict[str, str], fingerprint_hex: str, event_time: Any) -> dict[str, Any]:
+def landing_metadata(message: Any, headers: dict[str, str], fingerprint_hex: str,
+                     event_time: datetime | None) -> dict[str, Any]:
     """The metadata columns of one landed message, by column name."""
     return {
         EVENT_ID.name: event_id(headers, message.value),
@@ -93,6 +98,6 @@ def landing_metadata(message: Any, headers: dict[str, str], fingerprint_hex: str
         OFFSET.name: message.offset,
         KEY.name: message.key.decode("utf-8", "replace") if message.key is not None else None,
         SCHEMA_FINGERPRINT.name: fingerprint_hex,
-        EVENT_TIME.name: event_time if isinstance(event_time, datetime) else None,
+        EVENT_TIME.name: event_time,
         PRODUCED_AT.name: datetime.fromtimestamp(message.timestamp, timezone.utc) if message.timestamp else None,
     }

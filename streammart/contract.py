@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from typing import Protocol
+from datetime import date, datetime, time, tzinfo
+from typing import Any, Protocol
 
 from schemas.postgres_types import Column
 
@@ -97,6 +98,19 @@ POSITION_COLUMNS: tuple[Column, ...] = (TOPIC, PARTITION, OFFSET)
 _METADATA_NAMES = frozenset(c.name for c in METADATA_COLUMNS)
 
 
+def event_time_value(value: Any, zone: tzinfo) -> datetime | None:
+    """``_event_time`` from the event-time field's value: a timestamp as it is, a date as midnight in ``zone``.
+
+    The producers pace ``--speed`` replays by it and the worker lands it, so both
+    read a date the same way (the source's ``timezone``).
+    """
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, date):
+        return datetime.combine(value, time(), zone)
+    return None
+
+
 def metadata_clashes(field_names: Iterable[str]) -> list[str]:
     """Contract fields named like a metadata column: they would be two columns of one name."""
     return [name for name in field_names if name in _METADATA_NAMES]
@@ -118,6 +132,8 @@ class LandedSource(Protocol):
     name: str
     domain: str
     entity: str
+    event_time: str | None
+    timezone: str
 
     @property
     def topic(self) -> str: ...
@@ -159,15 +175,23 @@ def shared_table_problems(sources: Sequence[LandedSource]) -> list[str]:
 
 
 def shared_topic_problems(sources: Sequence[LandedSource]) -> list[str]:
-    """Sources publishing one topic under different contracts: the worker reads a topic with one."""
+    """Sources publishing one topic that disagree on how it lands.
+
+    The worker reads a topic with one contract and derives ``_event_time`` with one
+    field and one time zone: sources sharing a topic must agree on all three.
+    """
     by_topic: dict[str, list[LandedSource]] = defaultdict(list)
     for source in sources:
         by_topic[source.topic].append(source)
-    return [
-        f"sources {', '.join(repr(s.name) for s in group)} publish topic {topic} with different `schema` "
-        f"({', '.join(sorted({s.schema.name for s in group}))}): a topic carries one contract"
-        for topic, group in by_topic.items() if len({s.schema.name for s in group}) > 1
-    ]
+    problems = []
+    for topic, group in by_topic.items():
+        for key, value in (("schema", lambda s: s.schema.name), ("event_time", lambda s: s.event_time),
+                           ("timezone", lambda s: s.timezone)):
+            values = {str(value(s)) for s in group}
+            if len(values) > 1:
+                problems.append(f"sources {', '.join(repr(s.name) for s in group)} publish topic {topic} with "
+                                f"different `{key}` ({', '.join(sorted(values))}): a topic lands one way")
+    return problems
 
 
 def name_length_problems(sources: Sequence[LandedSource]) -> list[str]:

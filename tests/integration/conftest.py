@@ -97,9 +97,12 @@ class Scratch:
         return sql.Identifier(RAW_SCHEMA, self.table_name(entity))
 
     def pipeline(self, orders_csv: Path, api_url: str) -> Path:
+        return self.pipeline_of(orders_source(self.domain, orders_csv), customers_source(self.domain, api_url))
+
+    def pipeline_of(self, *sources: dict) -> Path:
+        """A pipeline config of these sources (dicts of pipeline.yml keys)."""
         path = self.tmp / "pipeline.yml"
-        path.write_text(json.dumps({"sources": [orders_source(self.domain, orders_csv),
-                                                customers_source(self.domain, api_url)]}))
+        path.write_text(json.dumps({"sources": list(sources)}))
         return path
 
 

@@ -21,7 +21,7 @@ from streammart.contract import DEAD_LETTERS_TABLE, EVENT_ID, LANDED_AT, OFFSETS
 from streammart.settings import PROJECT_ROOT
 from stream_processors.lag import high_watermarks
 from streammart.topics import ensure_topics
-from tests.integration.conftest import BIN, count, land, orders_parser, run_producers, wait_for
+from tests.integration.conftest import BIN, count, customers_source, land, orders_parser, run_producers, wait_for
 
 pytestmark = pytest.mark.services
 SAMPLE = PROJECT_ROOT / "data" / "retail"
@@ -213,3 +213,20 @@ def test_ctrl_c_stops_the_replay_cleanly_with_a_summary(scratch, kafka_config, a
     line = next(row for row in out.splitlines() if "orders" in row and scratch.topic("orders") in row)
     produced = int(line.split("│")[4])
     assert 0 < produced < 3000 and produced == delivered
+
+
+def test_a_date_event_time_lands_as_midnight_in_the_source_time_zone(scratch, settings, admin, api_server):
+    """Defect 6: `_event_time` stayed NULL when `event_time` named a date field."""
+    api_dir = scratch.tmp / "api"
+    api_dir.mkdir()
+    (api_dir / "customers.json").write_text(json.dumps([
+        {"customer_id": "C1", "name": "Ann", "signup_date": "2024-07-01", "updated_at": "2024-07-02"},
+        {"customer_id": "C2", "name": "Bo", "signup_date": None, "updated_at": "2024-07-02"}]))
+    source = {**customers_source(scratch.domain, api_server(api_dir) + "/customers"), "event_time": "signup_date",
+              "timezone": "Europe/Paris"}
+    pipeline = scratch.pipeline_of(source)
+    assert run_producers(pipeline, scratch.tmp / "rejects").returncode == 0
+    land(settings, pipeline, scratch.app_id, [scratch.topic("customers")], scratch.tmp / "worker.log")
+    landed = admin.execute(sql.SQL("SELECT customer_id, _event_time FROM {} ORDER BY customer_id").format(
+        scratch.table("customers"))).fetchall()
+    assert landed == [("C1", datetime(2024, 6, 30, 22, tzinfo=timezone.utc)), ("C2", None)]

@@ -2,7 +2,6 @@
 is what the topic holds, and broken input fails the run."""
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 
@@ -21,12 +20,6 @@ def order_row(n: int, status: str = "paid") -> str:
     return f"O{n:05d},C{n % 50},P1,2024-06-01 10:00:00,1,2.50,2.50,USD,{status}\n"
 
 
-def pipeline_of(scratch, *sources: dict):
-    path = scratch.tmp / "pipeline.yml"
-    path.write_text(json.dumps({"sources": list(sources)}))
-    return path
-
-
 def in_kafka(kafka_config, topic: str) -> int:
     return sum(high_watermarks(kafka_config, topic).values())
 
@@ -42,7 +35,7 @@ def test_one_bad_byte_at_line_502_of_1000_rejects_that_row_only(scratch, kafka_c
     body[500] = order_row(501, "pay\xe9").encode("latin-1")  # file line 502
     path = scratch.tmp / "orders.csv"
     path.write_bytes(HEADER.encode() + b"".join(body))
-    run = run_producers(pipeline_of(scratch, orders_source(scratch.domain, path)), scratch.tmp / "rejects")
+    run = run_producers(scratch.pipeline_of(orders_source(scratch.domain, path)), scratch.tmp / "rejects")
     assert run.returncode == 0, run.stderr
     assert summary_row(run.stdout, "orders")[2:6] == ["999", "998", "1", "0"]
     assert "orders.csv:502: byte 0xe9 at column 53 is not valid utf-8" in run.stderr
@@ -54,7 +47,7 @@ def test_one_bad_byte_at_line_502_of_1000_rejects_that_row_only(scratch, kafka_c
 def test_a_record_over_kafkas_limit_is_rejected_and_the_rest_is_produced(scratch, kafka_config):
     path = scratch.tmp / "orders.csv"
     path.write_text(HEADER + order_row(1) + order_row(2, "x" * 1_100_000) + order_row(3))
-    run = run_producers(pipeline_of(scratch, orders_source(scratch.domain, path)), scratch.tmp / "rejects")
+    run = run_producers(scratch.pipeline_of(orders_source(scratch.domain, path)), scratch.tmp / "rejects")
     assert run.returncode == 0, run.stderr
     assert "Traceback" not in run.stderr
     assert "orders.csv:3: record is 11" in run.stderr and "limit 1000000" in run.stderr
@@ -77,7 +70,7 @@ def test_broken_input_fails_the_run_and_the_other_sources_still_go(scratch, kafk
         {**orders_source(scratch.domain, all_bad), "name": "all_bad"},
         {**orders_source(scratch.domain, good), "name": "good"},
     ]
-    run = run_producers(pipeline_of(scratch, *sources), scratch.tmp / "rejects")
+    run = run_producers(scratch.pipeline_of(*sources), scratch.tmp / "rejects")
     assert run.returncode == 1
     assert "short: failed:" in run.stderr and "no column for required field(s) order_ts" in run.stderr
     assert "cut: failed:" in run.stderr and "the array is not closed" in run.stderr
@@ -91,7 +84,7 @@ def test_validate_reads_everything_and_needs_no_kafka(scratch):
     path = scratch.tmp / "orders.csv"
     path.write_text(HEADER + order_row(1) + order_row(2).replace("1,2.50", "one,2.50") + "\t\n")
     env = {**os.environ, "STREAMMART_KAFKA_BOOTSTRAP": "127.0.0.1:9"}  # nothing listens there
-    run = subprocess.run([BIN / "producers", "--config", str(pipeline_of(scratch, orders_source(scratch.domain, path))),
+    run = subprocess.run([BIN / "producers", "--config", str(scratch.pipeline_of(orders_source(scratch.domain, path))),
                           "validate", "--rejects-dir", str(scratch.tmp / "rejects"), "--no-progress"],
                          capture_output=True, text=True, timeout=60, cwd=PROJECT_ROOT, env=env)
     assert run.returncode == 0, run.stderr
@@ -99,7 +92,7 @@ def test_validate_reads_everything_and_needs_no_kafka(scratch):
     assert summary_row(run.stdout, "orders")[2:6] == ["3", "1", "1", "1"]
     entries = load_rejects(scratch.tmp / "rejects" / "orders.rejects.jsonl")
     assert [(e["line"], e["outcome"]) for e in entries] == [(3, "rejected"), (4, "skipped")]
-    strict = subprocess.run([BIN / "producers", "--config", str(pipeline_of(scratch, {
+    strict = subprocess.run([BIN / "producers", "--config", str(scratch.pipeline_of({
         **orders_source(scratch.domain, path), "columns": {"Status": "status"}})), "validate", "--strict",
         "--rejects-dir", str(scratch.tmp / "rejects"), "--no-progress"],
         capture_output=True, text=True, timeout=60, cwd=PROJECT_ROOT, env=env)

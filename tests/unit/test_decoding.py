@@ -147,3 +147,20 @@ def test_landed_signal_collects_rows_until_taken():
     assert signal.take() is None
     assert landed_event(SimpleNamespace(value=lambda: message))["rows"] == 15
     assert parse_landed(b"not json") is None and parse_landed(b'{"tables": [], "rows": 0}') is None
+
+
+def test_a_date_as_event_time_lands_as_midnight_in_the_source_time_zone():
+    """Defect 6: `event_time` naming a date field left `_event_time` NULL without a word."""
+    from dataclasses import replace
+    from datetime import date
+    from zoneinfo import ZoneInfo
+
+    registry = load_registry()
+    customers = landing_targets(load_pipeline())["retail.customers.v1"]
+    target = replace(customers, event_time_field="signup_date", event_time_zone=ZoneInfo("Europe/Paris"))
+    customer = {"customer_id": "C1", "name": "Ann", "email": None, "country": "FR",
+                "signup_date": date(2024, 7, 1), "updated_at": datetime(2024, 7, 2, tzinfo=timezone.utc)}
+    row = decode_row(Message(encode(registry.get("retail.customers.v1"), customer), topic="retail.customers.v1"),
+                     target, registry)
+    event_time = dict(zip([c.name for c in target.table.copy_columns], row))["_event_time"]
+    assert event_time == datetime(2024, 6, 30, 22, tzinfo=timezone.utc)

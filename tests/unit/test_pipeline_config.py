@@ -101,3 +101,10 @@ def test_every_config_key_is_in_the_reference(model):
 def test_split_keys_are_in_the_reference():
     reference = (PROJECT_ROOT / "docs" / "sources.md").read_text()
     assert all(f"`{k}`" in reference.split("`split` keys:")[1][:600] for k in ListSplit.model_fields)
+
+
+def test_sources_sharing_a_topic_must_land_it_one_way(tmp_path):
+    second = ORDERS.replace("name: orders", "name: orders_eu").replace("  - name", "  - name", 1)
+    config = ORDERS + "    timezone: UTC\n" + second.split("sources:\n")[1] + "    timezone: Europe/Paris\n"
+    with pytest.raises(PipelineConfigError, match="publish topic retail.orders.v1 with different `timezone`"):
+        load_pipeline(write(tmp_path, config))
