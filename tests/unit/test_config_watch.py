@@ -13,6 +13,7 @@ import pytest
 from schemas.postgres_types import Column
 from schemas.registry import SCHEMA_DIR, load_registry
 from stream_processors.reload import ConfigWatch, inputs_digest, landing_plan, plan_changes
+from streammart.contract import qualified
 from streammart.pipeline import load_pipeline
 
 ORDERS = {"name": "orders", "domain": "shop", "entity": "orders", "schema": "retail.orders.v1", "format": "csv",
@@ -87,7 +88,7 @@ def test_new_columns_or_contract_versions_of_a_topic_are_changes(config):
     orders = plan["shop.orders.v1"]
     evolved = replace(orders, columns=(*orders.columns, Column("channel", "text", True)))
     assert plan_changes(plan, {"shop.orders.v1": evolved}) == [
-        "topic shop.orders.v1 now lands in raw.shop__orders with columns "
+        f"topic shop.orders.v1 now lands in {qualified('shop__orders')} with columns "
         + ", ".join(c.name for c in evolved.columns)]
     older_version = replace(orders, versions=orders.versions | {"00" * 8})
     assert plan_changes(plan, {"shop.orders.v1": older_version}) == [
