@@ -82,27 +82,32 @@ def plan_changes(old: LandingPlan, new: LandingPlan) -> list[str]:
             changes.append(f"topic {topic} now lands in {qualified(after.table)} with columns "
                            f"{', '.join(c.name for c in after.columns)}")
         if before.versions != after.versions:
-            changes.append(f"topic {topic} reads {len(after.versions)} contract version(s), "
-                           f"was {len(before.versions)}")
+            changes.append(f"topic {topic} can now decode {len(after.versions)} version(s) of its contract "
+                           f"(was {len(before.versions)})")
     return changes
 
 
-def restart_message(config: Path, changes: list[str], added: bool) -> str:
+def restart_message(changed: str, changes: list[str], added: bool) -> str:
     why = "to land them" if added else "to apply it"
-    return f"{config.name} changed: {'; '.join(changes)}; restarting the worker {why}"
+    return f"{changed} changed: {'; '.join(changes)}; restarting the worker {why}"
 
 
-def inputs_digest(config: Path, schema_dir: Path = SCHEMA_DIR) -> str:
-    """A hash of the config file and every contract file (names and content)."""
+def files_digest(paths: list[Path]) -> str:
+    """A hash of the files' names and content (an unreadable file counts as such)."""
     digest = hashlib.sha256()
-    current, earlier = contract_files(schema_dir)
-    for path in (config, *current, *earlier):
+    for path in paths:
         digest.update(str(path).encode() + b"\0")
         try:
             digest.update(path.read_bytes())
         except OSError as exc:  # a missing config is reported by load_pipeline
             digest.update(f"unreadable: {exc.strerror}".encode())
     return digest.hexdigest()
+
+
+def inputs_digest(config: Path, schema_dir: Path = SCHEMA_DIR) -> tuple[str, str]:
+    """(hash of the config file, hash of every contract file): what the worker's landing depends on."""
+    current, earlier = contract_files(schema_dir)
+    return files_digest([config]), files_digest([*current, *earlier])
 
 
 class ConfigWatch:
@@ -114,30 +119,36 @@ class ConfigWatch:
         self.on_change = on_change
         # Unknown at first: the first check compares the files with the running plan, so a
         # change made while the worker was starting is not mistaken for the running config.
-        self.digest: str | None = None
+        self.digest: tuple[str, str] | None = None
 
     def check(self) -> str | None:
         """The restart message when the files changed into a valid config that lands differently."""
         digest = inputs_digest(self.config)
         if digest == self.digest:
             return None
-        first, self.digest = self.digest is None, digest
-        try:
-            load_registry.cache_clear()  # the config may name a contract file that is new
-            plan = landing_plan(load_pipeline(self.config), load_registry())
-        except (PipelineConfigError, ValueError) as exc:  # SchemaError is a ValueError
-            log.error("%s or its contracts changed, but the result is not valid; still landing with the config "
-                      "the worker started with:\n%s", self.config, exc)
-            return None
-        except Exception:  # noqa: BLE001 - a config the worker cannot read must never stop it landing
-            log.exception("%s or its contracts changed and could not be loaded; still landing with the config "
-                          "the worker started with", self.config)
+        previous, self.digest = self.digest, digest
+        plan = self._load_plan()
+        if plan is None:
             return None
         changes = plan_changes(self.plan, plan)
         if changes:
-            return restart_message(self.config, changes, any(t not in self.plan for t in plan))
-        if not first:
+            changed = self.config.name if previous is None or previous[0] != digest[0] else "schemas/"
+            return restart_message(changed, changes, any(t not in self.plan for t in plan))
+        if previous is not None:
             log.info("%s or its contracts changed; what the worker lands did not: nothing to restart", self.config)
+        return None
+
+    def _load_plan(self) -> LandingPlan | None:
+        """The plan of the config on disk, or None (logged) when it is not valid."""
+        try:
+            load_registry.cache_clear()  # the config may name a contract file that is new
+            return landing_plan(load_pipeline(self.config), load_registry())
+        except (PipelineConfigError, ValueError) as exc:  # SchemaError is a ValueError
+            log.error("%s or its contracts changed, but the result is not valid; still landing with the config "
+                      "the worker started with:\n%s", self.config, exc)
+        except Exception:  # noqa: BLE001 - a config the worker cannot read must never stop it landing
+            log.exception("%s or its contracts changed and could not be loaded; still landing with the config "
+                          "the worker started with", self.config)
         return None
 
     async def poll(self) -> None:
