@@ -117,7 +117,8 @@ def scratch(tmp_path, admin, kafka_config) -> Iterator[Scratch]:
 
 
 def drop_scratch(admin: psycopg.Connection, kafka_config: dict[str, str], scratch: Scratch) -> None:
-    """Every raw table, landed position, dead letter, topic and the consumer group of the scratch domain."""
+    """Every raw table, landed position, dead letter, topic (Faust's own included) and the consumer group
+    of the scratch domain."""
     tables = admin.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = %s "
                            "AND starts_with(table_name, %s)", (RAW_SCHEMA, scratch.table_name(""))).fetchall()
     for (table,) in tables:
@@ -126,7 +127,8 @@ def drop_scratch(admin: psycopg.Connection, kafka_config: dict[str, str], scratc
         admin.execute(sql.SQL("DELETE FROM {} WHERE topic LIKE %s").format(
             sql.Identifier(RAW_SCHEMA, bookkeeping)), (f"{scratch.domain}.%",))
     client = AdminClient(kafka_config)
-    topics = [t for t in client.list_topics(timeout=10).topics if t.startswith(f"{scratch.domain}.")]
+    topics = [t for t in client.list_topics(timeout=10).topics
+              if t.startswith((f"{scratch.domain}.", f"{scratch.app_id}-"))]
     if topics:
         for future in client.delete_topics(topics).values():
             future.result(timeout=30)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -22,6 +23,9 @@ from streammart.contract import (
     STAGING_PREFIX,
     postgres_identifier,
     qualified,
+    raw_table_name,
+    shared_table_problems,
+    topic_name,
 )
 from streammart.pipeline import PipelineConfigError, load_pipeline
 
@@ -63,6 +67,16 @@ def test_two_spellings_of_one_raw_table_are_refused_naming_both_sources(tmp_path
     assert "source 'first' (domain 'shop__eu', entity 'orders', topic shop__eu.orders.v1)" in message
     assert "source 'second' (domain 'shop', entity 'eu__orders', topic shop.eu__orders.v1)" in message
     assert f"one raw table {qualified('shop__eu__orders')}" in message
+
+
+def test_a_trailing_and_a_leading_underscore_spell_one_table_too():
+    """``a_`` + ``b`` and ``a`` + ``_b`` are both ``a___b``, whatever the config validator lets through."""
+    sources = [SimpleNamespace(name=name, domain=domain, entity=entity, topic=topic_name(domain, entity, 1),
+                               raw_table=raw_table_name(domain, entity))
+               for name, domain, entity in (("first", "a_", "b"), ("second", "a", "_b"))]
+    [problem] = shared_table_problems(sources)
+    assert "source 'first' (domain 'a_', entity 'b', topic a_.b.v1)" in problem
+    assert "source 'second' (domain 'a', entity '_b', topic a._b.v1)" in problem
 
 
 def test_raw_tables_that_postgres_cuts_to_one_name_are_refused(tmp_path):
