@@ -125,13 +125,26 @@ class SchemaRegistry:
     def by_fingerprint(self, fp: bytes) -> Schema | None:
         return self._by_fingerprint.get(fp)
 
+    def versions_of(self, domain: str, entity: str) -> list[Schema]:
+        """Every version of one contract family this registry decodes (all majors, earlier ones included)."""
+        return [s for s in self._by_fingerprint.values() if (s.domain, s.entity) == (domain, entity)]
+
     def __iter__(self):
         return iter(self._by_name.values())
 
 
+def contract_files(directory: Path = SCHEMA_DIR) -> tuple[list[Path], list[Path]]:
+    """The current contracts of ``directory`` and the earlier versions in its ``history/``."""
+    directory = Path(directory)
+    return sorted(directory.glob("*.avsc")), sorted((directory / "history").glob("*.avsc"))
+
+
 @lru_cache(maxsize=4)
 def load_registry(directory: Path = SCHEMA_DIR) -> SchemaRegistry:
-    """The ``*.avsc`` files of ``directory`` and of its ``history/`` (cached: they do not change at run time)."""
-    directory = Path(directory)
-    return SchemaRegistry([parse_schema_file(p) for p in sorted(directory.glob("*.avsc"))],
-                          [parse_schema_file(p, earlier=True) for p in sorted((directory / "history").glob("*.avsc"))])
+    """The contracts of ``directory`` and of its ``history/``.
+
+    Cached: parsing costs milliseconds per file. A process that watches for new
+    files (the landing worker) calls ``load_registry.cache_clear()`` before reloading.
+    """
+    current, earlier = contract_files(directory)
+    return SchemaRegistry([parse_schema_file(p) for p in current], [parse_schema_file(p, earlier=True) for p in earlier])

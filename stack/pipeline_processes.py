@@ -131,7 +131,10 @@ processors = PipelineProcess(
     args=("worker", "--app-id", LANDING_GROUP),
     ready=landing_worker_joined,
     address=lambda s: f"consumer group {LANDING_GROUP}",
-    marker=f"[Faust:Worker] -init- {LANDING_GROUP}",
+    # In the command line (`--app-id streammart-landing`) and in the title Faust gives the
+    # process (`[Faust:Worker] -init- streammart-landing …`): a worker re-executing itself
+    # for a new pipeline config shows the first, then the second, and is ours throughout.
+    marker=LANDING_GROUP,
 )
 
 demo_api = PipelineProcess(

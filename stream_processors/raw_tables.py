@@ -26,6 +26,7 @@ from streammart.contract import (
     RAW_SCHEMA,
     WRITTEN_METADATA,
     metadata_clashes,
+    qualified,
 )
 
 
@@ -39,7 +40,8 @@ class RawTable:
     def __post_init__(self) -> None:
         clashes = metadata_clashes(c.name for c in self.business)
         if clashes:  # a row is built by column name: one name cannot carry two values
-            raise ValueError(f"raw.{self.name}: contract fields named like landing metadata: {', '.join(clashes)}")
+            raise ValueError(f"{qualified(self.name)}: contract fields named like landing metadata: "
+                             f"{', '.join(clashes)}")
 
     @classmethod
     def for_schema(cls, name: str, schema: Schema) -> "RawTable":

@@ -16,12 +16,13 @@ import threading
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -132,7 +133,8 @@ def scratch(tmp_path, admin, kafka_config) -> Iterator[Scratch]:
 
 
 def drop_scratch(admin: psycopg.Connection, kafka_config: dict[str, str], scratch: Scratch) -> None:
-    """Every raw table, landed position, dead letter, topic and the consumer group of the scratch domain."""
+    """Every raw table, landed position, dead letter, topic (Faust's own included) and the consumer group
+    of the scratch domain."""
     tables = admin.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = %s "
                            "AND starts_with(table_name, %s)", (RAW_SCHEMA, scratch.table_name(""))).fetchall()
     for (table,) in tables:
@@ -141,7 +143,8 @@ def drop_scratch(admin: psycopg.Connection, kafka_config: dict[str, str], scratc
         admin.execute(sql.SQL("DELETE FROM {} WHERE topic LIKE %s").format(
             sql.Identifier(RAW_SCHEMA, bookkeeping)), (f"{scratch.domain}.%",))
     client = AdminClient(kafka_config)
-    topics = [t for t in client.list_topics(timeout=10).topics if t.startswith(f"{scratch.domain}.")]
+    topics = [t for t in client.list_topics(timeout=10).topics
+              if t.startswith((f"{scratch.domain}.", f"{scratch.app_id}-"))]
     if topics:
         for future in client.delete_topics(topics).values():
             future.result(timeout=30)
@@ -279,18 +282,25 @@ def retail_landed(running_stack, tmp_path_factory) -> Scratch:
     return scratch
 
 
-def produce_orders(kafka_config: dict[str, str], topic: str, n: int) -> None:
-    schema = load_registry().get("retail.orders.v1")
+def produce(kafka_config: dict[str, str], topic: str, schema_name: str, records: Iterable[dict[str, Any]],
+            key: str) -> None:
+    """Each record as one Avro event keyed by its ``key`` field, every one acknowledged by Kafka."""
+    schema = load_registry().get(schema_name)
     producer = Producer({**kafka_config, "enable.idempotence": True, "linger.ms": 20})
-    start = datetime(2024, 6, 1, tzinfo=timezone.utc)
-    for i in range(n):
-        record = {"order_id": f"K{i:06d}", "customer_id": f"C{i % 500}", "product_id": None,
-                  "order_ts": start + timedelta(seconds=i), "quantity": 1, "unit_price": Decimal("1.00"),
-                  "amount": Decimal("1.00"), "currency": "USD", "status": "paid"}
+    for record in records:
         while True:
             try:
-                producer.produce(topic, key=record["order_id"].encode(), value=encode(schema, record))
+                producer.produce(topic, key=record[key].encode(), value=encode(schema, record))
                 break
             except BufferError:
                 producer.poll(0.05)
     assert producer.flush(60) == 0
+
+
+def produce_orders(kafka_config: dict[str, str], topic: str, n: int, first: int = 0) -> None:
+    """Orders K<first>… K<first + n - 1>, one event each."""
+    start = datetime(2024, 6, 1, tzinfo=timezone.utc)
+    produce(kafka_config, topic, "retail.orders.v1", (
+        {"order_id": f"K{i:06d}", "customer_id": f"C{i % 500}", "product_id": None,
+         "order_ts": start + timedelta(seconds=i), "quantity": 1, "unit_price": Decimal("1.00"),
+         "amount": Decimal("1.00"), "currency": "USD", "status": "paid"} for i in range(first, first + n)), "order_id")

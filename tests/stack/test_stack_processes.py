@@ -141,3 +141,14 @@ def test_tail_reads_last_lines_of_large_file(tmp_path: Path) -> None:
     last = tail(path, 3)
     assert [line[:8] for line in last] == ["00019997", "00019998", "00019999"]
     assert tail(tmp_path / "absent.log", 3) == []
+
+
+def test_the_landing_worker_is_ours_before_and_after_faust_retitles_it() -> None:
+    """A worker re-executing itself for a new config shows its command line, then Faust's title."""
+    from stack.pipeline_processes import processors
+    from streammart.contract import LANDING_GROUP
+
+    spawned = " ".join(processors.command())
+    faust_title = f"[Faust:Worker] -init- {LANDING_GROUP} -p 6066 /home/.stack/processors/{LANDING_GROUP}"
+    assert processors.cmdline_marker in spawned
+    assert processors.cmdline_marker in faust_title

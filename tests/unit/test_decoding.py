@@ -25,6 +25,7 @@ from streammart.contract import (
     SCHEMA_FINGERPRINT,
     TOPIC,
     WRITTEN_METADATA,
+    qualified,
 )
 from streammart.pipeline import load_pipeline
 
@@ -55,11 +56,11 @@ def test_a_valid_event_becomes_a_row_in_copy_column_order():
     columns = [c.name for c in target.table.copy_columns]
     values = dict(zip(columns, row))
     assert values["order_id"] == "O1" and values["amount"] == Decimal("7.00")
-    assert values["_event_id"] == "abc"
-    assert (values["_topic"], values["_partition"], values["_offset"], values["_key"]) == ("retail.orders.v1", 3, 41, "O1")
-    assert values["_event_time"] == ORDER["order_ts"]
-    assert values["_produced_at"] == datetime.fromtimestamp(1717400000.0, timezone.utc)
-    assert values["_schema_fingerprint"] == registry.get("retail.orders.v1").fingerprint_hex
+    assert values[EVENT_ID.name] == "abc"
+    assert [values[c.name] for c in (TOPIC, PARTITION, OFFSET, KEY)] == ["retail.orders.v1", 3, 41, "O1"]
+    assert values[EVENT_TIME.name] == ORDER["order_ts"]
+    assert values[PRODUCED_AT.name] == datetime.fromtimestamp(1717400000.0, timezone.utc)
+    assert values[SCHEMA_FINGERPRINT.name] == registry.get("retail.orders.v1").fingerprint_hex
 
 
 def test_metadata_land_under_their_own_names_whatever_the_column_order(monkeypatch):
@@ -86,7 +87,7 @@ def test_every_written_metadata_column_gets_a_value():
 
 
 def test_a_contract_field_named_like_metadata_is_refused_by_the_raw_table():
-    with pytest.raises(ValueError, match="_offset"):
+    with pytest.raises(ValueError, match=OFFSET.name):
         RawTable("t__x", [Column("id", "text", False), Column(OFFSET.name, "bigint", False)])
 
 
@@ -96,8 +97,8 @@ def test_without_event_id_header_the_id_is_a_hash_of_the_bytes():
     first = decode_row(Message(value, headers=[]), orders_target(), registry)
     again = decode_row(Message(value, headers=[], offset=99), orders_target(), registry)
     names = [c.name for c in orders_target().table.copy_columns]
-    assert first[names.index("_event_id")] == again[names.index("_event_id")]
-    assert len(first[names.index("_event_id")]) == 32
+    assert first[names.index(EVENT_ID.name)] == again[names.index(EVENT_ID.name)]
+    assert len(first[names.index(EVENT_ID.name)]) == 32
 
 
 def test_undecodable_or_foreign_events_become_dead_letters():
@@ -125,8 +126,8 @@ def test_copy_types_and_ddl():
     ddl = create_table_sql(table).as_string(None)
     assert f'"{RAW_SCHEMA}"."retail__orders"' in ddl
     assert '"amount" numeric(14,2) NOT NULL' in ddl and '"product_id" text,' in ddl
-    assert 'UNIQUE ("_topic", "_partition", "_offset")' in ddl
-    assert '"_landed_at" timestamptz NOT NULL DEFAULT clock_timestamp()' in ddl
+    assert f'UNIQUE ("{TOPIC.name}", "{PARTITION.name}", "{OFFSET.name}")' in ddl
+    assert f'"{LANDED_AT.name}" timestamptz NOT NULL DEFAULT clock_timestamp()' in ddl
     added = [s.as_string(None) for s in evolve_sql(table, {c.name for c in table.copy_columns} - {"product_id"})]
     assert added == [f'ALTER TABLE "{RAW_SCHEMA}"."retail__orders" ADD COLUMN IF NOT EXISTS "product_id" text']
 
@@ -143,7 +144,7 @@ def test_landed_signal_collects_rows_until_taken():
     signal.add("retail__customers", 0)
     signal.add("retail__orders", 5)
     message = signal.take()
-    assert json.loads(message)["by_table"] == {"raw.retail__orders": 15}
+    assert json.loads(message)["by_table"] == {qualified("retail__orders"): 15}
     assert signal.take() is None
     assert landed_event(SimpleNamespace(value=lambda: message))["rows"] == 15
     assert parse_landed(b"not json") is None and parse_landed(b'{"tables": [], "rows": 0}') is None

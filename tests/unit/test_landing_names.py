@@ -8,13 +8,25 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 from schemas.registry import SCHEMA_DIR, load_registry
 from streammart import pipeline as pipeline_module
-from streammart.contract import MAX_RAW_TABLE_BYTES, POSTGRES_IDENTIFIER_BYTES, postgres_identifier
+from streammart.contract import (
+    LANDED_AT,
+    MAX_RAW_TABLE_BYTES,
+    OFFSET,
+    POSTGRES_IDENTIFIER_BYTES,
+    STAGING_PREFIX,
+    postgres_identifier,
+    qualified,
+    raw_table_name,
+    shared_table_problems,
+    topic_name,
+)
 from streammart.pipeline import PipelineConfigError, load_pipeline
 
 
@@ -54,7 +66,17 @@ def test_two_spellings_of_one_raw_table_are_refused_naming_both_sources(tmp_path
     message = str(refused.value)
     assert "source 'first' (domain 'shop__eu', entity 'orders', topic shop__eu.orders.v1)" in message
     assert "source 'second' (domain 'shop', entity 'eu__orders', topic shop.eu__orders.v1)" in message
-    assert "one raw table raw.shop__eu__orders" in message
+    assert f"one raw table {qualified('shop__eu__orders')}" in message
+
+
+def test_a_trailing_and_a_leading_underscore_spell_one_table_too():
+    """``a_`` + ``b`` and ``a`` + ``_b`` are both ``a___b``, whatever the config validator lets through."""
+    sources = [SimpleNamespace(name=name, domain=domain, entity=entity, topic=topic_name(domain, entity, 1),
+                               raw_table=raw_table_name(domain, entity))
+               for name, domain, entity in (("first", "a_", "b"), ("second", "a", "_b"))]
+    [problem] = shared_table_problems(sources)
+    assert "source 'first' (domain 'a_', entity 'b', topic a_.b.v1)" in problem
+    assert "source 'second' (domain 'a', entity '_b', topic a._b.v1)" in problem
 
 
 def test_raw_tables_that_postgres_cuts_to_one_name_are_refused(tmp_path):
@@ -78,7 +100,7 @@ def test_a_raw_table_whose_staging_table_postgres_would_cut_is_refused(tmp_path)
     message = str(refused.value)
     assert f"source 'too_long' (domain 'd', entity '{'e' * (MAX_RAW_TABLE_BYTES - 2)}'" in message
     assert f"is {MAX_RAW_TABLE_BYTES + 1} bytes" in message and f"{POSTGRES_IDENTIFIER_BYTES}-byte" in message
-    assert "'_stage_'" in message
+    assert repr(STAGING_PREFIX) in message
 
 
 def test_sources_sharing_a_topic_and_its_contract_are_accepted(tmp_path):
@@ -104,12 +126,12 @@ def test_two_major_versions_cannot_share_the_raw_table(tmp_path, contracts):
 
 
 def test_a_contract_field_named_like_landing_metadata_is_refused_naming_source_key_and_field(tmp_path, contracts):
-    contracts("shop.items.v1", [{"name": "item_id", "type": "string"}, {"name": "_offset", "type": "long"},
-                                {"name": "_landed_at", "type": "string"}])
+    contracts("shop.items.v1", [{"name": "item_id", "type": "string"}, {"name": OFFSET.name, "type": "long"},
+                                {"name": LANDED_AT.name, "type": "string"}])
     source = {**orders_source("items", "shop", "items", "shop.items.v1"), "key": ["item_id"]}
     with pytest.raises(PipelineConfigError) as refused:
         load_pipeline(write_config(tmp_path, source))
     message = str(refused.value)
-    for field in ("_offset", "_landed_at"):
+    for field in (OFFSET.name, LANDED_AT.name):
         assert f"source 'items': `schema` shop.items.v1 has field {field!r}, which is a landing metadata column" \
             in message
