@@ -11,7 +11,7 @@ would land two topics in one table or that Postgres would silently cut.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Protocol
 
 from schemas.postgres_types import Column
@@ -136,6 +136,13 @@ def postgres_identifier(name: str) -> str:
     return name.encode()[:POSTGRES_IDENTIFIER_BYTES].decode(errors="ignore")
 
 
+def _grouped(sources: Sequence[LandedSource], key: Callable[[LandedSource], str]) -> dict[str, list[LandedSource]]:
+    groups: dict[str, list[LandedSource]] = defaultdict(list)
+    for source in sources:
+        groups[key(source)].append(source)
+    return groups
+
+
 def _describe(source: LandedSource) -> str:
     return f"source {source.name!r} (domain {source.domain!r}, entity {source.entity!r}, topic {source.topic})"
 
@@ -147,28 +154,20 @@ def shared_table_problems(sources: Sequence[LandedSource]) -> list[str]:
     their first 63 bytes are one table too. Either way the events of two topics
     would be mixed in one table (and one contract's columns forced on the other).
     """
-    by_table: dict[str, list[LandedSource]] = defaultdict(list)
-    for source in sources:
-        by_table[postgres_identifier(source.raw_table)].append(source)
-    problems = []
-    for table, group in by_table.items():
-        if len({s.topic for s in group}) > 1:
-            problems.append(
-                f"{' and '.join(_describe(s) for s in group)} would land in one raw table "
-                f"{qualified(table)}: different topics need different tables; change the domain or entity "
-                "of one of them")
-    return problems
+    return [
+        f"{' and '.join(_describe(s) for s in group)} would land in one raw table {qualified(table)}: "
+        "different topics need different tables; change the domain or entity of one of them"
+        for table, group in _grouped(sources, lambda s: postgres_identifier(s.raw_table)).items()
+        if len({s.topic for s in group}) > 1
+    ]
 
 
 def shared_topic_problems(sources: Sequence[LandedSource]) -> list[str]:
     """Sources publishing one topic under different contracts: the worker reads a topic with one."""
-    by_topic: dict[str, list[LandedSource]] = defaultdict(list)
-    for source in sources:
-        by_topic[source.topic].append(source)
     return [
         f"sources {', '.join(repr(s.name) for s in group)} publish topic {topic} with different `schema` "
         f"({', '.join(sorted({s.schema.name for s in group}))}): a topic carries one contract"
-        for topic, group in by_topic.items() if len({s.schema.name for s in group}) > 1
+        for topic, group in _grouped(sources, lambda s: s.topic).items() if len({s.schema.name for s in group}) > 1
     ]
 
 
