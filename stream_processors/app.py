@@ -30,7 +30,6 @@ from stream_processors.landing import Batch, LandResult, committed_offsets, land
 from stream_processors.positions import PartitionCursor, postgres_positioned_consumer
 from stream_processors.refetch import FetchedMessage, refetch
 from stream_processors.raw_tables import RawTable
-from stream_processors.reload import CHECK_INTERVAL, ConfigWatch
 from streammart.contract import CONTROL_TOPIC, LANDING_GROUP, dead_letter_topic
 from streammart.pipeline import PipelineConfig
 from streammart.settings import Settings, kafka_client_config
@@ -200,9 +199,7 @@ class LandingAgent:
                       result.landed, result.duplicates, result.dead_letters)
 
 
-def build_app(pipeline: PipelineConfig, settings: Settings, options: ProcessorOptions | None = None,
-              watch: ConfigWatch | None = None) -> faust.App:
-    """The landing app for ``pipeline``; with ``watch``, it also looks for a changed config every few seconds."""
+def build_app(pipeline: PipelineConfig, settings: Settings, options: ProcessorOptions | None = None) -> faust.App:
     options = options or ProcessorOptions()
     datadir = settings.home / "processors" / options.app_id
     datadir.mkdir(parents=True, exist_ok=True)
@@ -250,9 +247,6 @@ def build_app(pipeline: PipelineConfig, settings: Settings, options: ProcessorOp
         message = landed.take()
         if message is not None:
             await control.send(key=b"landed", value=message)
-
-    if watch is not None:
-        app.timer(interval=CHECK_INTERVAL, name="watch_pipeline_config")(watch.poll)
 
     @app.timer(interval=10.0)
     async def report() -> None:

@@ -78,10 +78,10 @@ def worker(config_path: Path, batch_size: int, batch_seconds: float, app_id: str
         raise click.ClickException(f"cannot reach Postgres: {exc}") from None
     except KafkaException as exc:
         raise click.ClickException(f"cannot reach Kafka at {settings.bootstrap_servers}: {exc}") from None
-    watch = ConfigWatch(config_path, landing_plan(pipeline, load_registry()),
-                        on_change=lambda reason: landing_worker.request_restart(reason))
     app = build_app(pipeline, settings, ProcessorOptions(batch_size=batch_size, batch_seconds=batch_seconds,
-                                                         app_id=app_id), watch)
+                                                         app_id=app_id))
+    ConfigWatch(config_path, landing_plan(pipeline, load_registry()),
+                on_change=lambda reason: landing_worker.request_restart(reason)).attach(app)
     log.info("landing %s", ", ".join(tables))
     landing_worker = LandingWorker(app, loglevel=loglevel)
     run_restarting(landing_worker)

@@ -23,14 +23,15 @@ import signal
 import sys
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import NoReturn
 
-from faust import Worker
+import faust
 
-from schemas.postgres_types import Column, columns
 from schemas.registry import SCHEMA_DIR, SchemaRegistry, contract_files, load_registry
+from stream_processors.app import landing_targets
+from stream_processors.decoding import LandingTarget
 from streammart.contract import qualified
 from streammart.pipeline import PipelineConfig, PipelineConfigError, load_pipeline
 
@@ -42,10 +43,13 @@ CHECK_INTERVAL = 2.0
 
 @dataclass(frozen=True)
 class TopicPlan:
-    """How one topic lands; two plans that compare equal need no restart (source names do not count)."""
+    """How one topic lands; two plans that compare equal need no restart (source names do not count).
 
-    table: str
-    columns: tuple[Column, ...]
+    The target is the worker's own :class:`LandingTarget`, so whatever decides how a
+    topic lands (raw table and columns, event-time field, …) decides a restart too.
+    """
+
+    target: LandingTarget
     versions: frozenset[str]  # fingerprints of every contract version the worker decodes for it
     sources: tuple[str, ...] = field(compare=False)
 
@@ -58,12 +62,12 @@ def landing_plan(pipeline: PipelineConfig, registry: SchemaRegistry) -> LandingP
     sources: dict[str, list[str]] = defaultdict(list)
     for source in pipeline.sources:
         sources[source.topic].append(source.name)
-    plan = {}
-    for topic, source in pipeline.topics().items():
-        schema = registry.get(source.schema_name)
-        versions = frozenset(v.fingerprint_hex for v in registry.versions_of(schema.domain, schema.entity))
-        plan[topic] = TopicPlan(source.raw_table, tuple(columns(schema.fields)), versions, tuple(sources[topic]))
-    return plan
+    return {
+        topic: TopicPlan(target, frozenset(v.fingerprint_hex for v in registry.versions_of(target.schema_domain,
+                                                                                            target.schema_entity)),
+                         tuple(sources[topic]))
+        for topic, target in landing_targets(pipeline).items()
+    }
 
 
 def plan_changes(old: LandingPlan, new: LandingPlan) -> list[str]:
@@ -78,9 +82,13 @@ def plan_changes(old: LandingPlan, new: LandingPlan) -> list[str]:
         changes.append("source(s) removed: " + ", ".join(f"{', '.join(old[t].sources)} (topic {t})" for t in removed))
     for topic in kept:
         before, after = old[topic], new[topic]
-        if (before.table, before.columns) != (after.table, after.columns):
-            changes.append(f"topic {topic} now lands in {qualified(after.table)} with columns "
-                           f"{', '.join(c.name for c in after.columns)}")
+        if before.target.table != after.target.table:
+            changes.append(f"topic {topic} now lands in {qualified(after.target.table.name)} with columns "
+                           f"{', '.join(c.name for c in after.target.table.copy_columns)}")
+        other = [f.name for f in fields(LandingTarget)
+                 if f.name != "table" and getattr(before.target, f.name) != getattr(after.target, f.name)]
+        if other:
+            changes.append(f"topic {topic}: {', '.join(other)} changed")
         if before.versions != after.versions:
             changes.append(f"topic {topic} can now decode {len(after.versions)} version(s) of its contract "
                            f"(was {len(before.versions)})")
@@ -151,6 +159,10 @@ class ConfigWatch:
                           "the worker started with", self.config)
         return None
 
+    def attach(self, app: faust.App) -> None:
+        """Check every :data:`CHECK_INTERVAL` seconds while ``app`` runs."""
+        app.timer(interval=CHECK_INTERVAL, name="watch_pipeline_config")(self.poll)
+
     async def poll(self) -> None:
         """The Faust timer body: check off the event loop, then hand a restart over."""
         message = await asyncio.to_thread(self.check)
@@ -159,7 +171,7 @@ class ConfigWatch:
             self.on_change(message)
 
 
-class LandingWorker(Worker):
+class LandingWorker(faust.Worker):
     """Faust's worker, able to stop itself to be started again on a new config.
 
     A restart goes through mode's signal shutdown path (the one that waits for

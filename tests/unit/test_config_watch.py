@@ -12,6 +12,7 @@ import pytest
 
 from schemas.postgres_types import Column
 from schemas.registry import SCHEMA_DIR, load_registry
+from stream_processors.raw_tables import RawTable
 from stream_processors.reload import ConfigWatch, inputs_digest, landing_plan, plan_changes
 from streammart.contract import qualified
 from streammart.pipeline import load_pipeline
@@ -83,13 +84,17 @@ def test_a_removed_or_moved_source_is_a_change(tmp_path):
                                                 "source(s) removed: orders (topic shop.orders.v1)"]
 
 
-def test_new_columns_or_contract_versions_of_a_topic_are_changes(config):
+def test_new_columns_event_time_or_contract_versions_of_a_topic_are_changes(config):
     plan = landing_plan(load_pipeline(config), load_registry())
     orders = plan["shop.orders.v1"]
-    evolved = replace(orders, columns=(*orders.columns, Column("channel", "text", True)))
-    assert plan_changes(plan, {"shop.orders.v1": evolved}) == [
-        f"topic shop.orders.v1 now lands in {qualified('shop__orders')} with columns "
-        + ", ".join(c.name for c in evolved.columns)]
+    table = orders.target.table
+    evolved = replace(orders, target=replace(orders.target, table=RawTable(
+        table.name, [*table.business, Column("channel", "text", True)])))
+    [change] = plan_changes(plan, {"shop.orders.v1": evolved})
+    assert change.startswith(f"topic shop.orders.v1 now lands in {qualified('shop__orders')} with columns ")
+    assert "status, channel, _event_id" in change
+    other_time = replace(orders, target=replace(orders.target, event_time_field=None))
+    assert plan_changes(plan, {"shop.orders.v1": other_time}) == ["topic shop.orders.v1: event_time_field changed"]
     older_version = replace(orders, versions=orders.versions | {"00" * 8})
     assert plan_changes(plan, {"shop.orders.v1": older_version}) == [
         "topic shop.orders.v1 can now decode 2 version(s) of its contract (was 1)"]
