@@ -15,6 +15,7 @@ from producers.pacing import Pacer, RatePacer, make_pacer
 from producers.publisher import DryRun, Publisher, Sink
 from producers.replay import ReplaySummary, SourceReplay
 from producers.report import report_source, summary_table
+from streammart.contract import qualified
 from streammart.pipeline import DEFAULT_CONFIG, PipelineConfigError, SourceConfig, load_pipeline
 from streammart.settings import PROJECT_ROOT, get_settings, kafka_client_config
 from streammart.terminal import make_console
@@ -129,7 +130,7 @@ def list_sources(config_path: Path) -> None:
     for column in ("source", "format", "location", "topic", "raw table", "key"):
         table.add_column(column)
     for s in _load(config_path).sources:
-        table.add_row(s.name, s.format, s.location, s.topic, f"raw.{s.raw_table}", ", ".join(s.key))
+        table.add_row(s.name, s.format, s.location, s.topic, qualified(s.raw_table), ", ".join(s.key))
     make_console().print(table)
 
 

@@ -18,7 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from schemas.avro_types import kind
-from schemas.registry import Schema, SchemaRegistry, load_registry
+from schemas.registry import Schema, SchemaError, SchemaRegistry, load_registry
 from streammart.contract import landing_problems, raw_table_name, topic_name
 from streammart.settings import PROJECT_ROOT, get_settings
 
@@ -361,7 +361,11 @@ def load_pipeline(path: Path | str = DEFAULT_CONFIG) -> PipelineConfig:
         lines = [f"{path} is not a valid pipeline config:"]
         lines += [f"  {_describe_error(err, raw)}" for err in exc.errors()]
         raise PipelineConfigError("\n".join(lines)) from None
-    _check_against_schemas(config, load_registry(), path)
+    try:
+        registry = load_registry()
+    except SchemaError as exc:
+        raise PipelineConfigError(f"the contracts in schemas/ cannot be loaded: {exc}") from None
+    _check_against_schemas(config, registry, path)
     problems = landing_problems(config.sources)
     if problems:
         raise PipelineConfigError("\n  ".join([f"{path}: these sources cannot land as configured:", *problems]))
