@@ -86,7 +86,7 @@ class SourceReplay:
     def _publish(self, raw: RawRecord) -> dict | None:
         """The record as published, or None when it became a reject."""
         if raw.error:
-            self._reject(raw, None, raw.error)
+            self._reject(raw, raw.field, raw.error)
             return None
         try:
             record = self.parser.parse(raw.data)

@@ -56,6 +56,7 @@ class RawRecord:
     error: str | None = None
     raw: str | None = None
     skipped: str | None = None
+    field: str | None = None  # the source column an ``error`` is in, when the reader knows it
 
 
 class Source(Protocol):

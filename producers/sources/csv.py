@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
 from producers.sources.base import Position, RawRecord, SourceReadError
-from producers.sources.text import as_read, open_text, undecodable
+from producers.sources.text import as_read, column_with_bad_bytes, open_text, undecodable
 
 # A field longer than this is surely an unclosed quote swallowing the rest of the
 # file; the record is rejected and reading goes on after it.
@@ -119,7 +119,8 @@ class CsvSource:
             return RawRecord(position, {}, raw=text, skipped="blank line")
         bad = undecodable(text, encoding)
         if bad:
-            return RawRecord(position, {}, error=bad, raw=as_read(text))
+            return RawRecord(position, {}, error=bad, raw=as_read(text),
+                             field=column_with_bad_bytes(dict(zip(header, row))))
         if len(row) != len(header):
             return RawRecord(position, {}, error=f"expected {len(header)} fields, found {len(row)}", raw=text)
         return RawRecord(position, dict(zip(header, row)), raw=text)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from producers.sources.base import Position, RawRecord, SourceReadError
-from producers.sources.text import as_read, read_text, undecodable
+from producers.sources.text import as_read, column_with_bad_bytes, read_text, undecodable
 
 _DECODER = json.JSONDecoder()
 _WHITESPACE = re.compile(r"\s*")
@@ -47,7 +47,8 @@ class JsonFile:
         position = Position(self.path.name, line=line)
         bad = undecodable(raw, self.encoding_used)
         if bad:
-            return RawRecord(position, {}, error=bad, raw=as_read(raw))
+            field = column_with_bad_bytes(item) if isinstance(item, dict) else None
+            return RawRecord(position, {}, error=bad, raw=as_read(raw), field=field)
         if isinstance(item, dict):
             return RawRecord(position, item, raw=raw)
         return RawRecord(position, {}, error=f"item is {type(item).__name__}, not an object", raw=raw)

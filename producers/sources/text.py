@@ -10,7 +10,7 @@ from __future__ import annotations
 import codecs
 import re
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from producers.sources.base import SourceReadError
 
@@ -64,6 +64,11 @@ def undecodable(text: str, encoding: str) -> str | None:
     count = len(_ESCAPED_BYTE.findall(text))
     more = f" (and {count - 1} more)" if count > 1 else ""
     return (f"byte 0x{byte:02x} at column {match.start() - line_start + 1} is not valid {encoding}{more}")
+
+
+def column_with_bad_bytes(values: dict[str, Any]) -> str | None:
+    """The first column (or JSON key) whose text holds a byte not valid in the encoding."""
+    return next((k for k, v in values.items() if isinstance(v, str) and _ESCAPED_BYTE.search(v)), None)
 
 
 def as_read(text: str) -> str:

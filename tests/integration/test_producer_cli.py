@@ -38,10 +38,10 @@ def test_one_bad_byte_at_line_502_of_1000_rejects_that_row_only(scratch, kafka_c
     run = run_producers(scratch.pipeline_of(orders_source(scratch.domain, path)), scratch.tmp / "rejects")
     assert run.returncode == 0, run.stderr
     assert summary_row(run.stdout, "orders")[2:6] == ["999", "998", "1", "0"]
-    assert "orders.csv:502: byte 0xe9 at column 53 is not valid utf-8" in run.stderr
+    assert "orders.csv:502: status: byte 0xe9 at column 53 is not valid utf-8" in run.stderr
     assert in_kafka(kafka_config, scratch.topic("orders")) == 998
     [reject] = load_rejects(scratch.tmp / "rejects" / "orders.rejects.jsonl")
-    assert (reject["line"], reject["raw"]) == (502, order_row(501, "pay\\xe9").strip())
+    assert (reject["line"], reject["field"], reject["raw"]) == (502, "status", order_row(501, "pay\\xe9").strip())
 
 
 def test_a_record_over_kafkas_limit_is_rejected_and_the_rest_is_produced(scratch, kafka_config):

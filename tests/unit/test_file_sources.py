@@ -40,7 +40,7 @@ def test_one_bad_byte_rejects_exactly_its_row_at_its_real_line(tmp_path, bad_lin
     bad = [r for r in records if r.error]
     assert [str(r.position) for r in bad] == [f"orders.csv:{bad_line}"]
     column = len(f"{bad_line - 1},caf") + 1
-    assert bad[0].error == f"byte 0xe9 at column {column} is not valid utf-8"
+    assert (bad[0].error, bad[0].field) == (f"byte 0xe9 at column {column} is not valid utf-8", "name")
     assert bad[0].raw.startswith(f"{bad_line - 1},caf\\xe9 au lait")
     assert [r.data["id"] for r in records if not r.error] == [str(n) for n in range(1, 1000) if n != bad_line - 1]
 
@@ -170,7 +170,8 @@ def test_bad_bytes_in_json_reject_the_record_holding_them(tmp_path):
     array = tmp_path / "titles.json"
     array.write_bytes(b'[\n{"id": 1, "t": "caf\xe9"},\n{"id": 2}\n]')
     records = list(JsonArraySource(array).records())
-    assert records[0].error == "byte 0xe9 at column 20 is not valid utf-8" and records[1].data == {"id": 2}
+    assert (records[0].error, records[0].field) == ("byte 0xe9 at column 20 is not valid utf-8", "t")
+    assert records[1].data == {"id": 2}
 
 
 def test_ndjson_lines_end_at_newline_only_and_blank_lines_are_skipped(tmp_path):

@@ -33,7 +33,7 @@ def test_every_record_read_is_produced_rejected_or_skipped(make_source, tmp_path
     assert summary.accounted and summary.failure is None
     entries = load_rejects(rejects_file)
     assert [(e["line"], e["outcome"], e["field"]) for e in entries] == [
-        (3, "rejected", None), (4, "skipped", None), (6, "rejected", "order_ts"), (7, "skipped", None)]
+        (3, "rejected", "status"), (4, "skipped", None), (6, "rejected", "order_ts"), (7, "skipped", None)]
     assert entries[0]["raw"] == "A2,C1,P1,2024-06-01,1,1.00,1.00,USD,caf\\xe9"
     assert entries[1] == {"file": "input.csv", "line": 4, "field": None, "reason": "blank line",
                           "outcome": "skipped", "raw": " \t "}
