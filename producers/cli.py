@@ -15,6 +15,8 @@ from producers.pacing import Pacer, RatePacer, make_pacer
 from producers.publisher import DryRun, Publisher, Sink
 from producers.replay import ReplaySummary, SourceReplay
 from producers.report import report_source, summary_table
+from producers.samples import domains as sample_domains
+from producers.samples import generator
 from streammart.contract import qualified
 from streammart.pipeline import DEFAULT_CONFIG, PipelineConfigError, SourceConfig, load_pipeline
 from streammart.settings import PROJECT_ROOT, get_settings, kafka_client_config
@@ -178,7 +180,7 @@ def validate(config_path: Path, sources: tuple[str, ...], max_rejects: int | Non
 
 
 @main.command()
-@click.argument("domain", type=click.Choice(["retail"]))
+@click.argument("domain", type=click.Choice(sample_domains()))
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="output folder (default: data/<domain>)")
 @click.option("--scale", type=click.IntRange(min=1), default=1, show_default=True,
@@ -186,10 +188,8 @@ def validate(config_path: Path, sources: tuple[str, ...], max_rejects: int | Non
 @click.option("--seed", type=int, default=7, show_default=True)
 def sample(domain: str, out: Path | None, scale: int, seed: int) -> None:
     """Generate DOMAIN's sample data (deterministic for a seed), dirt included."""
-    from producers.samples import retail
-
     out = out or PROJECT_ROOT / "data" / domain
-    for path, count in retail.write_sample(out, scale=scale, seed=seed).items():
+    for path, count in generator(domain)(out, scale=scale, seed=seed).items():
         console.print(f"wrote {count:>6} records to {path}")
 
 

@@ -22,3 +22,10 @@ def test_sample_carries_the_known_dirt():
     assert any(len(r["order_ts"]) == 10 for r in rows)  # date-only
     ids = [r["order_id"] for r in rows]
     assert len(ids) != len(set(ids))  # later versions of the same order
+
+
+def test_every_generator_module_is_a_sample_domain(tmp_path):
+    from producers.samples import domains, generator
+
+    assert "retail" in domains()
+    assert generator("retail") is retail.write_sample
