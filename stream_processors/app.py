@@ -24,13 +24,13 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wai
 
 from schemas.registry import SchemaRegistry, load_registry
 from stream_processors.control import SIGNAL_INTERVAL, LandedSignal
-from stream_processors.dead_letters import dlq_headers
+from stream_processors.dead_letters import dlq_message
 from stream_processors.decoding import DeadLetter, LandingTarget, decode_row
 from stream_processors.landing import Batch, LandResult, committed_offsets, land_batch
 from stream_processors.positions import PartitionCursor, postgres_positioned_consumer
 from stream_processors.refetch import FetchedMessage, refetch
 from stream_processors.raw_tables import RawTable
-from streammart.contract import CONTROL_TOPIC, LANDING_GROUP, dead_letter_topic
+from streammart.contract import CONTROL_TOPIC, DEAD_LETTERS_TABLE, LANDING_GROUP, dead_letter_topic, qualified
 from streammart.pipeline import PipelineConfig
 from streammart.settings import Settings, kafka_client_config
 
@@ -180,9 +180,18 @@ class LandingAgent:
         self._conn = None
 
     async def publish_dead_letters(self, letters: list[DeadLetter]) -> None:
+        """Copy each letter to the DLQ topic on its own: one that cannot be sent does not stop the others."""
+        limit = self.app.conf.producer_max_request_size
         for letter in letters:
-            log.warning("dead letter %s[%d]@%d: %s", letter.topic, letter.partition, letter.offset, letter.error)
-            await self.dlq.send(key=letter.key, value=letter.value or b"", headers=dlq_headers(letter))
+            log.warning("dead letter %s[%d]@%d (%s): %s", letter.topic, letter.partition, letter.offset,
+                        letter.stage, letter.error)
+            key, value, headers = dlq_message(letter, limit)
+            try:
+                await self.dlq.send(key=key, value=value, headers=headers)
+            except Exception as exc:  # noqa: BLE001 - whatever the producer raised, the letter is in Postgres
+                log.error("dead letter %s[%d]@%d: could not copy it to %s (%s); it is recorded in %s",
+                          letter.topic, letter.partition, letter.offset, self.dlq.get_topic_name(), exc,
+                          qualified(DEAD_LETTERS_TABLE))
 
     async def __call__(self, stream) -> None:
         # A restarted agent's cursors may count a take that crashed before landing.
@@ -192,7 +201,7 @@ class LandingAgent:
             if not len(batch):
                 continue
             result = await self.land(batch)
-            await self.publish_dead_letters(batch.dead_letters)
+            await self.publish_dead_letters(result.letters)
             self.stats.add(result)
             self.landed.add(self.target.table.name, result.landed)
             log.debug("%s: landed %d, skipped %d already landed, %d dead letters", self.target.topic,

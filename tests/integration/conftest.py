@@ -26,7 +26,7 @@ from typing import Any
 
 import psycopg
 import pytest
-from confluent_kafka import Producer
+from confluent_kafka import Consumer, Message, Producer
 from confluent_kafka.admin import AdminClient
 from psycopg import sql
 
@@ -297,10 +297,34 @@ def produce(kafka_config: dict[str, str], topic: str, schema_name: str, records:
     assert producer.flush(60) == 0
 
 
+def order(i: int, **changes: Any) -> dict[str, Any]:
+    """Order K<i> as the contract holds it (``changes`` override fields)."""
+    return {"order_id": f"K{i:06d}", "customer_id": f"C{i % 500}", "product_id": None,
+            "order_ts": datetime(2024, 6, 1, tzinfo=timezone.utc) + timedelta(seconds=i), "quantity": 1,
+            "unit_price": Decimal("1.00"), "amount": Decimal("1.00"), "currency": "USD", "status": "paid",
+            **changes}
+
+
 def produce_orders(kafka_config: dict[str, str], topic: str, n: int, first: int = 0) -> None:
     """Orders K<first>… K<first + n - 1>, one event each."""
-    start = datetime(2024, 6, 1, tzinfo=timezone.utc)
-    produce(kafka_config, topic, "retail.orders.v1", (
-        {"order_id": f"K{i:06d}", "customer_id": f"C{i % 500}", "product_id": None,
-         "order_ts": start + timedelta(seconds=i), "quantity": 1, "unit_price": Decimal("1.00"),
-         "amount": Decimal("1.00"), "currency": "USD", "status": "paid"} for i in range(first, first + n)), "order_id")
+    produce(kafka_config, topic, "retail.orders.v1", (order(i) for i in range(first, first + n)), "order_id")
+
+
+def read_topic(kafka_config: dict[str, str], topic: str, count: int, timeout: float = 60) -> list[Message]:
+    """The first ``count`` messages of ``topic`` (all partitions), read with a throw-away consumer group."""
+    consumer = Consumer({**kafka_config, "group.id": f"test-read-{uuid.uuid4().hex[:8]}",
+                         "auto.offset.reset": "earliest", "enable.auto.commit": False})
+    consumer.subscribe([topic])
+    captured: list[Message] = []
+
+    def received() -> bool:
+        message = consumer.poll(1.0)
+        if message is not None and message.error() is None:
+            captured.append(message)
+        return len(captured) >= count
+
+    try:
+        wait_for(received, timeout, f"{count} messages on {topic}", interval=0)
+    finally:
+        consumer.close()
+    return captured

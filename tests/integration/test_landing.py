@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from decimal import Decimal
 
 import pytest
-from confluent_kafka import Consumer, ConsumerGroupTopicPartitions, Producer, TopicPartition
+from confluent_kafka import ConsumerGroupTopicPartitions, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient
 from psycopg import sql
 
@@ -21,7 +21,8 @@ from streammart.contract import DEAD_LETTERS_TABLE, EVENT_ID, LANDED_AT, OFFSETS
 from streammart.settings import PROJECT_ROOT
 from stream_processors.lag import high_watermarks
 from streammart.topics import ensure_topics
-from tests.integration.conftest import BIN, count, customers_source, land, orders_parser, run_producers, wait_for
+from tests.integration.conftest import (BIN, count, customers_source, land, orders_parser, read_topic, run_producers,
+                                       wait_for)
 
 pytestmark = pytest.mark.services
 SAMPLE = PROJECT_ROOT / "data" / "retail"
@@ -175,20 +176,7 @@ def test_undecodable_events_go_to_dead_letters_and_the_rest_lands(scratch, setti
     assert (offset, bytes(value), stage) == (1, b"\x00garbage", "decode")
     assert headers["source"] == "somewhere-else" and "C3 01" in error
 
-    consumer = Consumer({**kafka_config, "group.id": f"{scratch.app_id}-dlq", "auto.offset.reset": "earliest"})
-    consumer.subscribe([dead_letter_topic(topic)])
-    captured = []
-
-    def received() -> bool:
-        message = consumer.poll(1.0)
-        if message is not None and message.error() is None:
-            captured.append(message)
-        return bool(captured)
-
-    try:
-        wait_for(received, 60, "the dead letter on the DLQ topic", interval=0)
-    finally:
-        consumer.close()
+    captured = read_topic(kafka_config, dead_letter_topic(topic), 1)
     dlq = dict(captured[0].headers())
     assert captured[0].value() == b"\x00garbage"
     assert dlq["stage"] == b"decode" and dlq["original_offset"] == b"1" and b"C3 01" in dlq["error"]
