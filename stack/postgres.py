@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import getpass
 import glob
+import grp
 import logging
 import os
 import pwd
 import re
 import shutil
+import stat
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -182,8 +184,47 @@ def _write_config(settings: Settings) -> None:
             fh.write(f"\n# settings of the streammart local stack\n{INCLUDE_LINE}\n")
 
 
+def blocked_ancestor(path: Path, account: pwd.struct_passwd) -> Path | None:
+    """The first directory above ``path`` that ``account`` may not enter, or None when all are open.
+
+    As root, the cluster runs as the ``postgres`` OS user, who must be able to walk
+    down to its data directory; a project cloned under a 0700 directory (root's
+    home, say) makes initdb fail with a bare "Permission denied".
+    """
+    groups = {g.gr_gid for g in grp.getgrall() if account.pw_name in g.gr_mem} | {account.pw_gid}
+    for directory in reversed(path.resolve().parents):
+        if not directory.exists():
+            return None  # the stack creates the rest, open to others (ensure_dir)
+        info = directory.stat()
+        if info.st_uid == account.pw_uid:
+            bit = stat.S_IXUSR
+        elif info.st_gid in groups:
+            bit = stat.S_IXGRP
+        else:
+            bit = stat.S_IXOTH
+        if not info.st_mode & bit:
+            return directory
+    return None
+
+
+def _check_reachable(settings: Settings) -> None:
+    if not _running_as_root():
+        return
+    account = _server_account()
+    blocked = blocked_ancestor(settings.home / "postgres", account)
+    if blocked is not None:
+        raise StackError(
+            f"postgres: the cluster would live under {settings.home}, but the '{account.pw_name}' OS user that "
+            f"runs it cannot enter {blocked} (mode {stat.filemode(blocked.stat().st_mode)}, owner "
+            f"{pwd.getpwuid(blocked.stat().st_uid).pw_name}). Put the stack's data elsewhere "
+            f"(STREAMMART_HOME=/var/tmp/streammart, say), clone the project outside {blocked}, or let others "
+            f"enter it (chmod o+x {blocked})."
+        )
+
+
 def _prepare_directories(settings: Settings) -> None:
     p = paths(settings)
+    _check_reachable(settings)
     ensure_dir(settings.home)
     ensure_dir(p.root)
     ensure_dir(p.log.parent)

@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 import os
+import pwd
 import shlex
 import stat
 import string
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -288,3 +291,23 @@ def test_logs_command_tails_a_log(isolated_home: Path) -> None:
     result = CliRunner().invoke(cli, ["logs", "kafka", "-n", "2"])
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines() == ["line 8", "line 9"]
+
+
+@pytest.fixture
+def open_tmp() -> Iterator[Path]:
+    """A temporary directory other OS users may enter (pytest's tmp_path sits under a 0700 one)."""
+    with tempfile.TemporaryDirectory(dir="/tmp") as top:
+        Path(top).chmod(0o755)
+        yield Path(top)
+
+
+def test_a_home_the_postgres_user_cannot_reach_is_named_before_initdb(open_tmp: Path) -> None:
+    account = pwd.getpwnam("postgres")
+    closed = open_tmp / "closed"
+    home = closed / "project" / ".stack"
+    home.mkdir(parents=True)
+    closed.chmod(0o700)  # like root's home: only its owner (not postgres) may enter
+    assert postgres.blocked_ancestor(home / "postgres", account) == closed
+    closed.chmod(0o711)
+    assert postgres.blocked_ancestor(home / "postgres", account) is None
+    assert postgres.blocked_ancestor(open_tmp / "not" / "there" / "yet", account) is None
