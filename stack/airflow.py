@@ -49,6 +49,7 @@ from stack.processes import (
     terminate,
     wait_until,
 )
+from stack.secrets import write_private
 from streammart.settings import PROJECT_ROOT, Settings, get_settings, kafka_client_config
 
 log = logging.getLogger(__name__)
@@ -68,6 +69,7 @@ START_TIMEOUT = 180.0
 MIGRATE_TIMEOUT = 300.0
 STOP_TIMEOUT = 30.0
 SIMPLE_AUTH_MANAGER = "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
+ADMIN_USER = "admin"
 
 
 # ------------------------------------------------------------------- paths
@@ -83,6 +85,11 @@ def pidfile(settings: Settings, component: str) -> Path:
 
 def component_log(settings: Settings, component: str) -> Path:
     return settings.home / "logs" / f"airflow-{component}.log"
+
+
+def passwords_file(settings: Settings) -> Path:
+    """The simple auth manager's users → passwords (JSON, mode 0600), written from the stack's secrets."""
+    return airflow_home(settings) / "simple_auth_manager_passwords.json"
 
 
 def migrate_log(settings: Settings) -> Path:
@@ -165,7 +172,9 @@ def airflow_env(settings: Settings | None = None) -> dict[str, str]:
             "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": str(settings.airflow_dags_paused),
             "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{api_url(settings)}/execution/",
             "AIRFLOW__CORE__AUTH_MANAGER": SIMPLE_AUTH_MANAGER,
-            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "False",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN_USER}:admin",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords_file(settings)),
             "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": sql_alchemy_conn(settings, "psycopg"),
             "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC": sql_alchemy_conn(settings, "psycopg_async"),
             "AIRFLOW__API__HOST": LOOPBACK,
@@ -329,6 +338,18 @@ def running_components(settings: Settings) -> dict[str, int]:
     return found
 
 
+def write_passwords_file(settings: Settings) -> None:
+    """The admin's password where the simple auth manager reads it, so it never invents (and prints) one.
+
+    Every API and UI caller must log in: without this, any process on the host could
+    create variables and connections and trigger DAGs as admin.
+    """
+    if not settings.airflow_admin_password:
+        raise StackError("airflow: no admin password; start the stack once (it writes secrets.env) "
+                         "or set STREAMMART_AIRFLOW_ADMIN_PASSWORD")
+    write_private(passwords_file(settings), json.dumps({ADMIN_USER: settings.airflow_admin_password}) + "\n")
+
+
 def start(settings: Settings) -> str:
     home = airflow_home(settings)
     running = running_components(settings)
@@ -340,6 +361,7 @@ def start(settings: Settings) -> str:
         ensure_ports_free(ports(settings), NAME)
     ensure_dir(home)
     ensure_dir(settings.home / "logs")
+    write_passwords_file(settings)
     deadline = Deadline(START_TIMEOUT)
     migrate_took = migrate_metadata_db(settings)
     if migrate_took:

@@ -24,14 +24,14 @@ from rich.logging import RichHandler
 from rich.table import Table
 
 from stack import services
-from stack.airflow import api_url, run_airflow
+from stack.airflow import ADMIN_USER, api_url, run_airflow
 from stack.pipeline_processes import dashboard_url
 from stack.postgres import AIRFLOW_DATABASE
 from stack.processes import StackError, wait_until
 from stream_processors.lag import landing_lag
 from streammart.contract import RAW_SCHEMA
 from streammart.pipeline import load_pipeline
-from streammart.settings import PROJECT_ROOT, Settings, kafka_client_config
+from streammart.settings import PROJECT_ROOT, Settings, kafka_client_config, secrets_file
 from streammart.terminal import make_console
 
 DAG_ID = "streammart_microbatch"
@@ -116,6 +116,7 @@ def print_summary(console: Console, settings: Settings, run_id: str) -> None:
 [bold]Where to look[/]
   dashboard      {dashboard_url(settings)}   (live: follows the marts every 5 s)
   Airflow UI     {api_url(settings)}/dags/{DAG_ID}   (run {run_id}; the DAG now runs every few minutes)
+                 log in as {ADMIN_USER} / {settings.airflow_admin_password}   (STREAMMART_AIRFLOW_ADMIN_PASSWORD in {secrets_file(settings.home)})
   marts in SQL   eval "$(.venv/bin/streammart-stack env)" && PGPASSWORD="$STREAMMART_PG_READER_PASSWORD" \\
                    psql -h {settings.pg_host} -p {settings.pg_port} -U reader -d {settings.pg_database} \\
                    -c 'select * from marts.fct_customer_daily_orders order by revenue desc limit 10'

@@ -43,6 +43,7 @@ GENERATORS: dict[str, Callable[[], str]] = {
     **{password_variable(role): _password for role in ROLES},
     "STREAMMART_AIRFLOW_JWT_SECRET": _jwt_secret,
     "STREAMMART_AIRFLOW_FERNET_KEY": _fernet_key,
+    "STREAMMART_AIRFLOW_ADMIN_PASSWORD": _password,
 }
 
 HEADER = (
@@ -67,7 +68,7 @@ def read_env_file(path: Path) -> dict[str, str]:
     return values
 
 
-def _write_private(path: Path, text: str) -> None:
+def write_private(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` atomically, readable by the owner only."""
     tmp = path.with_name(path.name + ".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -101,7 +102,7 @@ def ensure_secrets(home: Path, environ: Mapping[str, str] | None = None) -> list
     if generated:
         home.mkdir(parents=True, exist_ok=True)
         body = "".join(f"{key}={value}\n" for key, value in values.items())
-        _write_private(path, HEADER + body)
+        write_private(path, HEADER + body)
         get_settings.cache_clear()
         log.info("secrets: generated %d value(s) in %s (mode 0600)", len(generated), path)
     return generated

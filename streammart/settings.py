@@ -54,6 +54,7 @@ class Settings(BaseSettings):
                                                           "would race the tests' cycles)")
     airflow_jwt_secret: str | None = Field(None, description="Airflow [api_auth] jwt_secret")
     airflow_fernet_key: str | None = Field(None, description="Airflow [core] fernet_key")
+    airflow_admin_password: str | None = Field(None, description="password of Airflow's `admin` user (UI, REST API)")
     demo_api_port: int = 18081
     dashboard_port: int = 18085
 

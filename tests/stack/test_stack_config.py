@@ -144,7 +144,10 @@ def test_airflow_env_points_everything_at_the_stack(custom_settings: Settings) -
     assert env["AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION"] == "False"
     paused = custom_settings.model_copy(update={"airflow_dags_paused": True})
     assert airflow.airflow_env(paused)["AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION"] == "True"
-    assert env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS"] == "True"
+    # every API and UI caller logs in; the admin's password is the stack's, in a private file
+    assert env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS"] == "False"
+    assert env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS"] == "admin:admin"
+    assert env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"] == str(airflow.passwords_file(custom_settings))
     assert env["AIRFLOW__API__HOST"] == "127.0.0.1"
     assert env["AIRFLOW__API__PORT"] == "28999"
     assert env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] == "http://127.0.0.1:28999/execution/"

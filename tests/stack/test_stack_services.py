@@ -5,6 +5,7 @@ Assumes ``python -m stack start`` ran before the test session (see conftest).
 from __future__ import annotations
 
 import os
+import stat
 import subprocess
 import sys
 import time
@@ -13,6 +14,7 @@ from collections.abc import Iterator
 
 import psycopg
 import pytest
+import requests
 from psycopg import errors, sql
 
 from stack import airflow, kafka, postgres, services
@@ -174,6 +176,22 @@ def test_kafka_auto_creates_topics_with_configured_partitions(running_stack: Set
 def test_airflow_health_reports_every_component_healthy(running_airflow: Settings) -> None:
     document = airflow.health(running_airflow)
     assert airflow.unhealthy_components(document) == [], document
+
+
+def test_airflow_api_refuses_callers_who_have_not_logged_in(running_airflow: Settings) -> None:
+    """Anyone on the host used to be admin: create variables and connections, trigger DAGs."""
+    base = airflow.api_url(running_airflow)
+    anonymous = requests.post(f"{base}/api/v2/variables", json={"key": "x", "value": "y"}, timeout=10)
+    assert anonymous.status_code in (401, 403), anonymous.text
+    assert requests.get(f"{base}/auth/token", timeout=10).status_code == 403  # no token without credentials
+    wrong = requests.post(f"{base}/auth/token", json={"username": airflow.ADMIN_USER, "password": "guess"}, timeout=10)
+    assert wrong.status_code == 401
+    login = requests.post(f"{base}/auth/token", timeout=10,
+                          json={"username": airflow.ADMIN_USER, "password": running_airflow.airflow_admin_password})
+    assert login.status_code == 201, login.text
+    headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+    assert requests.get(f"{base}/api/v2/dags", headers=headers, timeout=10).status_code == 200
+    assert stat.S_IMODE(airflow.passwords_file(running_airflow).stat().st_mode) == 0o600
 
 
 @pytest.mark.airflow
