@@ -11,6 +11,8 @@ from typing import Any
 from fastavro import parse_schema
 from fastavro.schema import fingerprint, to_parsing_canonical_form
 
+from schemas.compatibility import backward_problems
+
 SCHEMA_DIR = Path(__file__).resolve().parent
 _NAME = re.compile(r"^(?P<domain>[a-z][a-z0-9_]*)\.(?P<entity>[a-z][a-z0-9_]*)\.v(?P<major>[0-9]+)$")
 
@@ -114,6 +116,16 @@ class SchemaRegistry:
         orphans = sorted({s.name for s in earlier} - set(self._by_name))
         if orphans:
             raise SchemaError(f"history holds versions of contracts that no longer exist: {', '.join(orphans)}")
+        incompatible = [problem for old in earlier for problem in self._unreadable(old)]
+        if incompatible:
+            raise SchemaError("\n".join(incompatible))
+
+    def _unreadable(self, earlier: Schema) -> list[str]:
+        """BACKWARD: the current version must read every earlier version of its contract."""
+        current = self._by_name[earlier.name]
+        return [f"{current.path} cannot read events written with {earlier.path} (BACKWARD compatibility): "
+                f"{problem}; an incompatible change is a new major version, {earlier.domain}.{earlier.entity}."
+                f"v{earlier.major + 1}.avsc" for problem in backward_problems(current.definition, earlier.definition)]
 
     def get(self, name: str) -> Schema:
         try:
