@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# System packages the local stack needs: PostgreSQL 15+ (server binaries), and a JDK
-# plus Maven for Kafka. Idempotent: when everything is present it only checks and
+# System packages the local stack needs: PostgreSQL 15+ (server binaries), a JDK
+# plus Maven for Kafka, and Chromium (with a font set) for the dashboard's browser
+# tests. Idempotent: when everything is present it only checks and
 # exits; `apt-get update` runs only when something must be installed.
 set -euo pipefail
 
@@ -17,9 +18,12 @@ command -v java >/dev/null 2>&1 || missing+=(default-jdk-headless)
 command -v mvn >/dev/null 2>&1 || missing+=(maven)
 # runuser (util-linux) runs Postgres as the postgres user when the shell is root
 command -v runuser >/dev/null 2>&1 || missing+=(util-linux)
+# the dashboard tests drive Debian's Chromium headless (Playwright's own browser download is not used)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+[ -d /usr/share/fonts/truetype/liberation ] || missing+=(fonts-liberation)
 
 if [ "${#missing[@]}" -eq 0 ]; then
-  echo "system packages: postgresql, java and maven already present"
+  echo "system packages: postgresql, java, maven and chromium already present"
   exit 0
 fi
 
