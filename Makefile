@@ -48,4 +48,4 @@ stack-down:  ## stop every local service (data kept)
 clean:  ## stop services and delete their data, the virtualenv and outputs
 	-$(BIN)/streammart-stack stop --purge
 	-$(TEST_ENV) $(BIN)/streammart-stack stop --purge
-	rm -rf $(VENV) rejects dbt/target dbt/logs
+	rm -rf $(VENV) rejects dbt/target dbt/logs screenshots

@@ -1,46 +1,75 @@
 """``streammart-dashboard``: serve the dashboard on 127.0.0.1.
 
-The page polls ``/api/retail`` every few seconds, so it follows the marts as the
-event-driven and micro-batch cycles refresh them. It connects as ``reader``:
-select on the marts and nothing else.
+One page per domain (``dashboard/pages/<domain>.py``) at ``/<domain>``, its figures
+as JSON at ``/api/<domain>``; ``/`` lands on the first page. Each page polls its API
+every few seconds, so it follows the marts as the event-driven and micro-batch
+cycles refresh them. The server connects as ``reader``: select on the marts and
+nothing else. Charts are drawn with plotly.js, served from the installed ``plotly``
+package, so pages work without internet access.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
 import click
-import psycopg
+import plotly
 import uvicorn
-from fastapi import FastAPI, HTTPException
-from fastapi.responses import FileResponse
+from fastapi import FastAPI, Request
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
 
-from dashboard.queries import retail_overview
+from dashboard.pages import Page, pages
+from dashboard.reading import read_page
 from streammart.settings import Settings, get_settings
 
-STATIC = Path(__file__).resolve().parent / "static"
+HERE = Path(__file__).resolve().parent
+PLOTLY_JS = Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
+REFRESH_SECONDS = 5
+
+
+def _page(domain: str) -> Page | None:
+    return next((p for p in pages() if p.domain == domain), None)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    app = FastAPI(title="streammart dashboard", docs_url=None, redoc_url=None)
+    app = FastAPI(title="streammart dashboard", docs_url=None, redoc_url=None, openapi_url=None)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    templates = Jinja2Templates(directory=HERE / "templates")
+
+    def render(request: Request, template: str, page: Page | None, status_code: int = 200, **context) -> Response:
+        return templates.TemplateResponse(request, template, {
+            "page": page, "pages": pages(), "refresh_seconds": REFRESH_SECONDS, **context}, status_code=status_code)
 
     @app.get("/", include_in_schema=False)
-    def index() -> FileResponse:
-        return FileResponse(STATIC / "index.html")
+    def index(request: Request) -> Response:
+        if not pages():
+            return render(request, "not_found.html", None, 404, wanted="any page")
+        return RedirectResponse(f"/{pages()[0].domain}", status_code=307)
 
     @app.get("/health", include_in_schema=False)
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/api/retail")
-    def retail() -> dict:
-        try:
-            with psycopg.connect(settings.conninfo("reader"), connect_timeout=5) as conn:
-                return retail_overview(conn)
-        except psycopg.errors.UndefinedTable:
-            raise HTTPException(503, "the retail marts are not built yet") from None
-        except psycopg.OperationalError as exc:
-            raise HTTPException(503, f"cannot reach Postgres: {exc}") from None
+    @app.get("/vendor/plotly.min.js", include_in_schema=False)
+    def plotly_js() -> FileResponse:
+        return FileResponse(PLOTLY_JS, media_type="text/javascript")
+
+    @app.get("/api/{domain}")
+    def api(domain: str) -> JSONResponse:
+        page = _page(domain)
+        if page is None:
+            return JSONResponse({"detail": f"no dashboard page for {domain!r}"}, status_code=404)
+        state = read_page(settings, page)
+        return JSONResponse(state.as_dict(), status_code=state.http_status)
+
+    @app.get("/{domain}", response_class=HTMLResponse, include_in_schema=False)
+    def page_html(request: Request, domain: str) -> Response:
+        page = _page(domain)
+        if page is None:
+            return render(request, "not_found.html", None, 404, wanted=f"/{domain}")
+        return render(request, f"{page.domain}.html", page)
 
     return app
 
