@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, timezone
-from decimal import Decimal
+from datetime import datetime, timezone
 from typing import Any, Literal
 
 import psycopg
+from fastapi.encoders import jsonable_encoder
 from psycopg import sql
 
 from dashboard.pages import Page
@@ -34,7 +34,7 @@ class PageState:
     state: State
     message: str | None = None
     missing: list[str] = field(default_factory=list)
-    as_of: str | None = None  # newest landed row behind the figures, when the page's data says ("as_of" key)
+    as_of: datetime | str | None = None  # newest landed row behind the figures, when the page's data says ("as_of" key)
     read_at: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat())
     data: dict[str, Any] | None = None
 
@@ -43,24 +43,16 @@ class PageState:
         """200 when the page can show its figures (or that there are none yet), 503 when it cannot."""
         return 200 if self.state in ("ok", "empty") else 503
 
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-def plain(value: Any) -> Any:
-    """JSON-friendly: decimals as floats (display only), dates as ISO text."""
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, (date, datetime)):
-        return value.isoformat()
-    return value
+    def as_json(self) -> Any:
+        """JSON-ready: decimals become numbers (display only), dates and times ISO text."""
+        return jsonable_encoder(asdict(self))
 
 
 def rows(conn: psycopg.Connection, query: str, params: Any = None) -> list[dict[str, Any]]:
-    """The query's rows as JSON-friendly dicts keyed by column name."""
+    """The query's rows as dicts keyed by column name."""
     cur = conn.execute(query, params)
     names = [c.name for c in cur.description]
-    return [{n: plain(v) for n, v in zip(names, row)} for row in cur.fetchall()]
+    return [dict(zip(names, row)) for row in cur.fetchall()]
 
 
 def _identifier(relation: str) -> sql.Identifier:
@@ -96,7 +88,7 @@ def read_in_snapshot(conn: psycopg.Connection, page: Page) -> PageState:
             return PageState(page.domain, "missing", missing=missing, message=(
                 f"{', '.join(missing)} {'does' if len(missing) == 1 else 'do'} not exist yet. "
                 "The next dbt cycle builds the marts (the streammart_microbatch DAG, or "
-                "`python -m streammart.dbt_cycle`)."))
+                "python -m streammart.dbt_cycle)."))
         if _all_empty(conn, page.marts):
             return PageState(page.domain, "empty", message=(
                 f"{', '.join(page.marts)} exist but hold no rows. The figures appear once data "

@@ -62,7 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if page is None:
             return JSONResponse({"detail": f"no dashboard page for {domain!r}"}, status_code=404)
         state = read_page(settings, page)
-        return JSONResponse(state.as_dict(), status_code=state.http_status)
+        return JSONResponse(state.as_json(), status_code=state.http_status)
 
     @app.get("/{domain}", response_class=HTMLResponse, include_in_schema=False)
     def page_html(request: Request, domain: str) -> Response:

@@ -23,6 +23,7 @@ from rich.console import Console
 from rich.logging import RichHandler
 from rich.table import Table
 
+from dashboard.pages import pages
 from stack import services
 from stack.airflow import ADMIN_USER, api_url, run_airflow
 from stack.pipeline_processes import dashboard_url
@@ -115,6 +116,7 @@ def print_summary(console: Console, settings: Settings, run_id: str) -> None:
     console.print(f"""
 [bold]Where to look[/]
   dashboard      {dashboard_url(settings)}   (live: follows the marts every 5 s)
+                 pages: {'  '.join(f'{dashboard_url(settings)}{page.domain}' for page in pages())}
   Airflow UI     {api_url(settings)}/dags/{DAG_ID}   (run {run_id}; the DAG now runs every few minutes)
                  log in as {ADMIN_USER} / {settings.airflow_admin_password}   (STREAMMART_AIRFLOW_ADMIN_PASSWORD in {secrets_file(settings.home)})
   marts in SQL   eval "$(.venv/bin/streammart-stack env)" && PGPASSWORD="$STREAMMART_PG_READER_PASSWORD" \\

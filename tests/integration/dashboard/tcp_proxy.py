@@ -32,7 +32,7 @@ class TcpProxy:
 
     def stop(self) -> None:
         if self._listener is not None:
-            self._listener.close()
+            _close(self._listener)  # shutdown() first: close() alone leaves a blocked accept() accepting
             self._listener = None
         with self._lock:
             for sock in self._open:

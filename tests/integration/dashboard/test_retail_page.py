@@ -16,6 +16,7 @@ from dashboard.pages.retail import PAGE as RETAIL
 from streammart.settings import Settings
 from tests.integration.dashboard.browser import PAGE_TIMEOUT_MS, shoot, state_message, wait_for_state
 from tests.integration.dashboard.marts_copy import copy_relation_rows, copy_relation_shape
+from tests.integration.dashboard.servers import free_port
 from tests.integration.dashboard.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.services
@@ -199,9 +200,7 @@ def test_retail_page_says_postgres_is_unreachable_and_recovers(retail_marts: Set
 
 def test_retail_page_says_postgres_is_unreachable_from_the_start(running_stack: Settings, dashboard_server,
                                                                 open_page) -> None:
-    closed = TcpProxy(running_stack.pg_port).start()
-    closed.stop()  # a port nothing listens on
-    page = open_page(f"{dashboard_server(pg_port=closed.port).url}retail")
+    page = open_page(f"{dashboard_server(pg_port=free_port()).url}retail")  # nothing listens there
     wait_for_state(page, "unreachable")
     assert "Postgres is not reachable" in state_message(page)
     assert page.locator("#content").is_hidden()
