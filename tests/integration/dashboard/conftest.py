@@ -33,9 +33,11 @@ def pytest_terminal_summary(terminalreporter) -> None:
             terminalreporter.write_line(f"  {path.name}")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium(tmp_path_factory) -> Iterator[BrowserContext]:
-    """Debian's Chromium, headless, with a fresh profile."""
+    """Debian's Chromium, headless, with a fresh profile; one per test module, because Playwright's
+    sync API keeps an asyncio loop running in the main thread while it is open (later tests that
+    call asyncio.run() would fail)."""
     if not browser.CHROMIUM.exists():
         pytest.fail(f"{browser.CHROMIUM} is missing: `make install` installs it (stack/install-system-packages.sh)")
     with sync_playwright() as playwright:
