@@ -10,11 +10,12 @@ from operator import itemgetter
 from typing import Any
 
 from confluent_kafka import TIMESTAMP_NOT_AVAILABLE, Message
-from fastavro import schemaless_reader
+from fastavro import parse_schema, schemaless_reader
 from psycopg.types.json import Jsonb
 
 from schemas.registry import SchemaRegistry
 from schemas.wire import HEADER_LEN, MAGIC
+from stream_processors.logical_types import plain_top_level
 from stream_processors.raw_tables import RawTable
 from streammart.contract import (EVENT_ID, EVENT_TIME, KEY, OFFSET, PARTITION, PRODUCED_AT, SCHEMA_FINGERPRINT, TOPIC,
                                  event_time_value)
@@ -68,9 +69,11 @@ class RowDecoder:
     """Turns one target's Kafka messages into COPY rows (or dead letters), prepared once per writer schema.
 
     Everything that depends only on the schema and the table (which fields become
-    which columns, which are JSON, which must be present, where event time is) is
-    worked out the first time a writer fingerprint is seen; per event there is the
-    Avro read, one C-level field lookup and the metadata of the message itself.
+    which columns, which are JSON, which must be present, where event time is,
+    how top-level logical types are converted: see ``logical_types``) is worked
+    out the first time a writer fingerprint is seen; per event there is the Avro
+    read of plain types, one C-level field lookup, the few conversions and the
+    metadata of the message itself.
     Values are still gathered by column name, so no value can land under another
     column's name whatever the order of fields or columns.
     """
@@ -97,8 +100,12 @@ class RowDecoder:
             return DeadLetter(topic, partition, offset, key, value, header_map(headers),
                               f"body does not match schema {plan.writer_name}: {exc!r}")
         business = plan.values(record)
-        if plan.json:
-            business = tuple(Jsonb(v) if i in plan.json and v is not None else v for i, v in enumerate(business))
+        if plan.converters:
+            cells = list(business)
+            for i, convert in plan.converters:
+                if cells[i] is not None:
+                    cells[i] = convert(cells[i])
+            business = tuple(cells)
         for i in plan.required:
             if business[i] is None:
                 missing = [plan.names[j] for j in plan.required if business[j] is None]
@@ -136,9 +143,15 @@ class RowDecoder:
             values: Callable[[dict], tuple] = itemgetter(*names)
         else:  # one column, or columns the contract lacks (NULL, as ever): the general, slower form
             values = lambda record: tuple(record.get(name) for name in names)  # noqa: E731
+        writer_plain, _ = plain_top_level(writer.definition)
+        reader_plain, converters = plain_top_level(reader.definition)
+        for column in columns:
+            if column.is_json:
+                converters[column.name] = Jsonb
         return _WriterPlan(
-            writer.name, writer.parsed, None if reader is writer else reader.parsed, writer.fingerprint_hex,
-            names, values, frozenset(i for i, c in enumerate(columns) if c.is_json),
+            writer.name, parse_schema(writer_plain), None if reader is writer else parse_schema(reader_plain),
+            writer.fingerprint_hex, names, values,
+            tuple((i, converters[name]) for i, name in enumerate(names) if name in converters),
             tuple(i for i, c in enumerate(columns) if not c.nullable),
             names.index(self.target.event_time_field) if self.target.event_time_field in names else None,
             _reordering([*names, *_DECODED_METADATA], [c.name for c in self.target.table.copy_columns]))
@@ -152,7 +165,7 @@ class _WriterPlan:
     fingerprint_hex: str
     names: tuple[str, ...]
     values: Callable[[dict], tuple]
-    json: frozenset[int]
+    converters: tuple[tuple[int, Callable[[Any], Any]], ...]  # by column index: logical types, JSON
     required: tuple[int, ...]
     event_time: int | None
     in_table_order: Callable[[tuple], tuple] | None  # None: the decoded order is the table's
