@@ -11,7 +11,7 @@ TEST_ENV := STREAMMART_HOME=$(CURDIR)/.stack-test STREAMMART_PG_PORT=15442 STREA
 	STREAMMART_KAFKA_CONTROLLER_PORT=19103 STREAMMART_AIRFLOW_PORT=18090 STREAMMART_DEMO_API_PORT=18091 STREAMMART_DASHBOARD_PORT=18095 \
 	STREAMMART_AIRFLOW_DAGS_PAUSED=true
 
-.PHONY: help install demo test test-unit test-stack-down stack-up stack-down clean
+.PHONY: help install demo test test-unit test-stack-down stack-up stack-down bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -38,6 +38,10 @@ test-stack-down:  ## stop the test suite's stack
 
 test-unit: install  ## only the tests that need no services
 	$(BIN)/python -m pytest -m "not services and not airflow"
+
+bench: install  ## landing and producer throughput, one table (Postgres + Kafka of the stack, a few minutes)
+	$(BIN)/streammart-stack start postgres kafka
+	$(BIN)/python -m bench.landing
 
 stack-up: install  ## start Postgres, Kafka and Airflow
 	$(BIN)/streammart-stack start

@@ -1,47 +1,100 @@
-"""Landing throughput: the Faust worker against the in-process landing path.
+"""Landing throughput: the worker against the in-process landing path, in one run.
 
-Side by side, in one run (this machine is noisy; absolute numbers mislead):
-  1. in-process ceiling: decode + ``land_batch`` on one connection, no Kafka,
-     batches of the worker's size — the most one process can land;
-  2. the real ``stream-processors worker`` draining a topic of N events.
-Also printed: the ratio of each to DESIGN's measured ceiling for "Avro decode +
-idempotent landing, 1 process" (~25k rows/s).
+Side by side (this machine is noisy; compare ratios, not absolute numbers):
+  1. in-process ceiling: decode + ``land_batch`` of the same events, no Kafka,
+     in 1 and 2 processes, with the decoding before ``RowDecoder`` (``legacy_decode_row``,
+     kept here as the baseline) and with ``RowDecoder``;
+  2. the real ``stream-processors worker``, 1 and 2 processes in one group, draining a
+     topic of N events, with its resident memory sampled while it lands;
+  3. the same ceiling for a wide, nested contract (``bench/contracts``);
+  4. the producer (``producers run`` of a CSV) against fastavro encoding alone.
 
 Needs Postgres and Kafka of the local stack:
   .venv/bin/streammart-stack start postgres kafka
-  .venv/bin/python -m bench.landing [--events 100000]
+  .venv/bin/python -m bench.landing [--events 200000] [--csv-rows 1000000]
 """
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import click
 import psycopg
 from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient
 from psycopg import sql
+from psycopg.types.json import Jsonb
 
 from schemas import load_registry
-from schemas.wire import encode
-from stream_processors.decoding import LandingTarget, decode_row
+from schemas.registry import SchemaRegistry
+from schemas.wire import WireFormatError, decode, encode
+from stream_processors.decoding import DeadLetter, LandingTarget, RowDecoder, header_map
 from stream_processors.lag import landing_lag
 from stream_processors.landing import Batch, land_batch
 from stream_processors.raw_tables import RawTable, ensure_raw_tables
-from streammart.contract import OFFSETS_TABLE, RAW_SCHEMA, qualified, raw_table_name, topic_name
+from streammart.contract import OFFSETS_TABLE, RAW_SCHEMA, event_time_value, qualified, raw_table_name, topic_name
 from streammart.settings import PROJECT_ROOT, get_settings, kafka_client_config
 
-DESIGN_CEILING = 25_000  # rows/s, Avro decode + idempotent landing, 1 process (DESIGN.md)
-SCHEMA = "retail.orders.v1"
+BENCH_CONTRACTS = Path(__file__).parent / "contracts"
+
+
+@dataclass(frozen=True)
+class Contract:
+    """A contract to measure: where its schema lives, its event-time field and a record maker."""
+
+    schema: str
+    event_time: str
+    directory: Path | None = None  # None: the project's schemas/
+
+    def registry(self) -> SchemaRegistry:
+        return load_registry(self.directory) if self.directory else load_registry()
+
+    def values(self, n: int) -> list[bytes]:
+        schema = self.registry().get(self.schema)
+        make = order if self.schema.startswith("retail.orders") else title
+        return [encode(schema, make(i)) for i in range(n)]
+
+
+START = datetime(2024, 6, 1, tzinfo=timezone.utc)
+
+
+def order(i: int) -> dict[str, Any]:
+    return {"order_id": f"B{i:07d}", "customer_id": f"C{i % 997}", "product_id": "P1",
+            "order_ts": START + timedelta(seconds=i), "quantity": 1 + i % 5,
+            "unit_price": Decimal("9.99"), "amount": Decimal(f"{19.98 + i % 50:.2f}"), "currency": "USD",
+            "status": "paid"}
+
+
+def title(i: int) -> dict[str, Any]:
+    return {"title_id": f"tt{i:08d}", "title_type": "movie", "primary_title": f"A Film Called {i}",
+            "original_title": None if i % 3 else f"Un film {i}", "is_adult": False, "start_year": 1950 + i % 70,
+            "end_year": None, "runtime_minutes": 80 + i % 60, "genres": ["Drama", "Comedy"][: 1 + i % 2],
+            "average_rating": 5 + (i % 50) / 10, "num_votes": i * 7, "budget": Decimal(f"{1000000 + i % 977}.50"),
+            "gross": None if i % 4 else Decimal("2500000.00"), "release_date": date(1950, 1, 1) + timedelta(days=i % 25000),
+            "updated_at": START + timedelta(seconds=i), "languages": ["en", "fr"], "countries": ["US"],
+            "directors": [f"nm{i % 5000:07d}"], "writers": [f"nm{i % 3000:07d}", f"nm{i % 7000:07d}"],
+            "principals": [{"person_id": f"nm{(i + k) % 9000:07d}", "category": "actor", "ordering": k,
+                            "characters": [f"Role {k}"]} for k in range(4)],
+            "akas": [{"title": f"Title {i}", "region": "DE", "language": None},
+                     {"title": f"Titre {i}", "region": "FR", "language": "fr"}],
+            "ratings": {"imdb": 6.5, "critics": 70 + i % 30, "audience": None},
+            "keywords": {"family": 3, "friendship": 1}, "synopsis": "Someone goes somewhere and learns something."}
+
+
+ORDERS = Contract("retail.orders.v1", "order_ts")
+TITLES = Contract("bench.titles.v1", "updated_at", BENCH_CONTRACTS)
 
 
 @dataclass
@@ -55,35 +108,77 @@ class Message:
     headers: list = field(default_factory=list)
 
 
-def order_values(n: int) -> list[bytes]:
-    schema = load_registry().get(SCHEMA)
-    start = datetime(2024, 6, 1, tzinfo=timezone.utc)
-    return [encode(schema, {"order_id": f"B{i:07d}", "customer_id": f"C{i % 997}", "product_id": "P1",
-                            "order_ts": start + timedelta(seconds=i), "quantity": 1 + i % 5,
-                            "unit_price": Decimal("9.99"), "amount": Decimal("19.98"), "currency": "USD",
-                            "status": "paid"}) for i in range(n)]
+def legacy_decode_row(message: Any, target: LandingTarget, registry: SchemaRegistry) -> tuple | DeadLetter:
+    """The decoding before ``RowDecoder`` (kept as the baseline): fastavro's logical types, a dict per event."""
+    headers = header_map(message.headers)
+    try:
+        schema, record = decode(message.value, registry)
+    except WireFormatError as exc:
+        return DeadLetter(message.topic, message.partition, message.offset, message.key, message.value, headers,
+                          str(exc))
+    values = {c.name: Jsonb(record.get(c.name)) if c.is_json and record.get(c.name) is not None
+              else record.get(c.name) for c in target.table.business}
+    event_time = event_time_value(record.get(target.event_time_field), target.event_time_zone)
+    values.update({"_event_id": headers.get("event_id") or hashlib.sha256(message.value).hexdigest()[:32],
+                   "_topic": message.topic, "_partition": message.partition, "_offset": message.offset,
+                   "_key": message.key.decode("utf-8", "replace"), "_schema_fingerprint": schema.fingerprint_hex,
+                   "_event_time": event_time,
+                   "_produced_at": datetime.fromtimestamp(message.timestamp, timezone.utc)})
+    return target.table.row(values)
 
 
-async def in_process_rate(settings, domain: str, values: list[bytes], batch_size: int) -> float:
-    """Rows/s of decode + land_batch alone (what the worker adds on top is Kafka and Faust)."""
-    registry = load_registry()
-    table = RawTable.for_schema(raw_table_name(domain, "inproc"), registry.get(SCHEMA))
-    topic = topic_name(domain, "inproc", 1)
-    target = LandingTarget(topic, table, "retail", "orders", "order_ts")
+def _target(contract: Contract, domain: str) -> LandingTarget:
+    schema = contract.registry().get(contract.schema)
+    table = RawTable.for_schema(raw_table_name(domain, "inproc"), schema)
+    return LandingTarget(topic_name(domain, "inproc", 1), table, schema.domain, schema.entity, contract.event_time)
+
+
+def _land_in_process(conninfo: str, contract: Contract, domain: str, values: list[bytes], partition: int,
+                     batch_size: int, legacy: bool) -> tuple[float, float, float]:
+    """(start, end, decode seconds) of decode + land_batch of ``values`` as partition ``partition``, in this process."""
+    registry = contract.registry()
+    target = _target(contract, domain)
+    decoder = RowDecoder(target, registry)
+    now = time.time()
+
+    async def run() -> tuple[float, float, float]:
+        conn = await psycopg.AsyncConnection.connect(conninfo, autocommit=True)
+        started, decoding = time.time(), 0.0
+        for first in range(0, len(values), batch_size):
+            batch = Batch()
+            tick = time.perf_counter()
+            for offset in range(first, min(first + batch_size, len(values))):
+                message = Message(values[offset], offset, target.topic, partition, b"k", now)
+                row = (legacy_decode_row(message, target, registry) if legacy else
+                       decoder.row(target.topic, partition, offset, b"k", message.value, message.headers, now))
+                batch.add_row(target.table.name, row, message)
+                batch.track(target.topic, partition, offset)
+            decoding += time.perf_counter() - tick
+            await land_batch(conn, {target.table.name: target.table}, batch)
+        ended = time.time()
+        await conn.close()
+        return started, ended, decoding
+
+    return asyncio.run(run())
+
+
+def ceiling(settings, contract: Contract, domain: str, values: list[bytes], batch_size: int, processes: int,
+            legacy: bool) -> tuple[float, float]:
+    """(rows/s, µs of decode per event) of ``processes`` processes landing ``values`` between them, no Kafka."""
+    target = _target(contract, domain)
     with psycopg.connect(settings.conninfo("ingest")) as conn:
-        ensure_raw_tables(conn, [table])
-    conn = await psycopg.AsyncConnection.connect(settings.conninfo("ingest"), autocommit=True)
-    started = time.perf_counter()
-    for first in range(0, len(values), batch_size):
-        batch = Batch()
-        for offset in range(first, min(first + batch_size, len(values))):
-            message = Message(values[offset], offset, topic, key=b"k", timestamp=time.time())
-            batch.add_row(table.name, decode_row(message, target, registry), message)
-            batch.track(topic, 0, offset)
-        await land_batch(conn, {table.name: table}, batch)
-    elapsed = time.perf_counter() - started
-    await conn.close()
-    return len(values) / elapsed
+        ensure_raw_tables(conn, [target.table])
+    share = -(-len(values) // processes)
+    with ProcessPoolExecutor(processes) as pool:
+        runs = list(pool.map(_land_in_process, [settings.conninfo("ingest")] * processes, [contract] * processes,
+                             [domain] * processes, [values[i * share:(i + 1) * share] for i in range(processes)],
+                             range(processes), [batch_size] * processes, [legacy] * processes))
+    with psycopg.connect(settings.conninfo("admin"), autocommit=True) as conn:
+        conn.execute(sql.SQL("TRUNCATE {}").format(target.table.identifier))
+        conn.execute(sql.SQL("DELETE FROM {} WHERE topic = %s").format(sql.Identifier(RAW_SCHEMA, OFFSETS_TABLE)),
+                     (target.topic,))
+    elapsed = max(end for _, end, _ in runs) - min(start for start, _, _ in runs)
+    return len(values) / elapsed, sum(d for _, _, d in runs) / len(values) * 1e6
 
 
 def produce(config: dict[str, str], topic: str, values: list[bytes]) -> float:
@@ -101,11 +196,28 @@ def produce(config: dict[str, str], topic: str, values: list[bytes]) -> float:
     return len(values) / (time.perf_counter() - started)
 
 
-def worker_rate(settings, domain: str, batch_size: int, workers: int, workdir: Path) -> float:
+def rss_mb(pid: int) -> float:
+    """Resident memory of ``pid`` in MiB (0 once it is gone)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+@dataclass
+class WorkerRun:
+    rate: float
+    rss: list[tuple[float, float]]  # (seconds since start, MiB of the first worker)
+
+
+def worker_rate(settings, domain: str, batch_size: int, workers: int, workdir: Path) -> WorkerRun:
     """Rows/s of ``workers`` real workers (one consumer group) from the first landed row to the last."""
     pipeline = workdir / "pipeline.yml"
     pipeline.write_text(json.dumps({"sources": [{
-        "name": "bench", "domain": domain, "entity": "orders", "schema": SCHEMA, "format": "csv",
+        "name": "bench", "domain": domain, "entity": "orders", "schema": ORDERS.schema, "format": "csv",
         "path": str(workdir / "unused.csv"), "key": ["order_id"], "event_time": "order_ts"}]}))
     topic = topic_name(domain, "orders", 1)
     table_name = raw_table_name(domain, "orders")
@@ -114,19 +226,23 @@ def worker_rate(settings, domain: str, batch_size: int, workers: int, workdir: P
                "--app-id", f"bench-{domain}", "--batch-size", str(batch_size)]
     processes = [subprocess.Popen(command, stdout=(workdir / f"worker-{i}.log").open("wb"), stderr=subprocess.STDOUT,
                                   cwd=PROJECT_ROOT) for i in range(workers)]
+    rss: list[tuple[float, float]] = []
+    began = time.perf_counter()
     try:
         with psycopg.connect(settings.conninfo("admin"), autocommit=True) as conn:
-            deadline = time.monotonic() + 600
+            deadline = time.monotonic() + 1200
             first = None
             config = kafka_client_config(settings)
             while time.monotonic() < deadline and all(p.poll() is None for p in processes):
+                if not rss or time.perf_counter() - began - rss[-1][0] >= 1.0:
+                    rss.append((time.perf_counter() - began, rss_mb(processes[0].pid)))
                 exists = conn.execute("SELECT to_regclass(%s)", (qualified(table_name),)).fetchone()[0]
                 landed = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(table)).fetchone()[0] if exists else 0
                 if landed and first is None:
                     first = (time.perf_counter(), landed)
                 if landed and not landing_lag(conn, config, [topic])[topic]:
-                    return (landed - first[1]) / (time.perf_counter() - first[0])
-                time.sleep(0.05)
+                    return WorkerRun((landed - first[1]) / (time.perf_counter() - first[0]), rss)
+                time.sleep(0.1)
         raise RuntimeError(f"the workers did not finish; see {workdir}/worker-*.log")
     finally:
         for process in processes:
@@ -150,32 +266,98 @@ def clean_up(settings, domains: list[str]) -> None:
             future.result(timeout=30)
 
 
-@click.command()
-@click.option("--events", type=click.IntRange(min=1000), default=100_000, show_default=True)
-@click.option("--batch-size", type=click.IntRange(min=1), default=2000, show_default=True)
-@click.option("--workers", default="1,2", show_default=True, help="worker counts to measure, side by side")
-def main(events: int, batch_size: int, workers: str) -> None:
-    """Measure landing throughput; print figures and ratios."""
-    settings = get_settings()
-    counts = [int(n) for n in workers.split(",")]
-    domains = [f"bench{uuid.uuid4().hex[:8]}" for _ in range(len(counts) + 1)]
-    values = order_values(events)
-    rates: list[tuple[str, float]] = []
+def encode_alone_rate(n: int) -> float:
+    """Events/s of fastavro encoding alone (records already parsed), the producer's floor of work."""
+    schema = load_registry().get(ORDERS.schema)
+    records = [order(i) for i in range(n)]
+    started = time.perf_counter()
+    for record in records:
+        encode(schema, record)
+    return n / (time.perf_counter() - started)
+
+
+def producer_rate(settings, rows: int, workdir: Path) -> tuple[float, int]:
+    """(events/s, events) of ``producers run`` replaying a ``rows``-row orders CSV (the retail sample, scaled)."""
+    subprocess.run([str(Path(sys.prefix) / "bin" / "producers"), "sample", "retail", "--out", str(workdir),
+                    "--scale", str(max(1, rows // 3280))], check=True, capture_output=True, cwd=PROJECT_ROOT)
+    domain = f"bench{uuid.uuid4().hex[:8]}"
+    pipeline = workdir / "pipeline.yml"
+    pipeline.write_text(json.dumps({"sources": [{
+        "name": "orders", "domain": domain, "entity": "orders", "schema": ORDERS.schema, "format": "csv",
+        "path": str(workdir / "orders.csv"), "key": ["order_id"], "event_time": "order_ts",
+        "date_formats": ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d"]}]}))
     try:
-        ceiling = asyncio.run(in_process_rate(settings, domains[0], values, batch_size))
-        rates.append(("in-process decode + land_batch", ceiling))
-        for n, domain in zip(counts, domains[1:]):
-            produced = produce(kafka_client_config(settings), topic_name(domain, "orders", 1), values)
+        started = time.perf_counter()
+        result = subprocess.run([str(Path(sys.prefix) / "bin" / "producers"), "--config", str(pipeline), "run",
+                                 "--no-progress", "--rejects-dir", str(workdir / "rejects")],
+                                capture_output=True, text=True, cwd=PROJECT_ROOT)
+        elapsed = time.perf_counter() - started
+        if result.returncode:
+            raise RuntimeError(f"producers run failed:\n{result.stdout}{result.stderr}")
+        with (workdir / "orders.csv").open() as handle:
+            events = sum(1 for _ in handle) - 1
+        return events / elapsed, events
+    finally:
+        clean_up(settings, [domain])
+
+
+@click.command()
+@click.option("--events", type=click.IntRange(min=1000), default=200_000, show_default=True)
+@click.option("--batch-size", type=click.IntRange(min=1), default=2000, show_default=True)
+@click.option("--csv-rows", type=click.IntRange(min=0), default=1_000_000, show_default=True,
+              help="rows of the CSV the producer replays (0: skip the producer)")
+@click.option("--rss-events", type=click.IntRange(min=0), default=2_000_000, show_default=True,
+              help="events one worker lands while its memory is sampled (0: skip)")
+def main(events: int, batch_size: int, csv_rows: int, rss_events: int) -> None:
+    """Measure landing throughput and print one table."""
+    settings = get_settings()
+    domains = [f"bench{uuid.uuid4().hex[:8]}" for _ in range(5)]
+    lines: list[tuple[str, float, str, str]] = []  # (what, per second, ratio, note)
+    try:
+        values = ORDERS.values(events)
+        ceilings: dict[tuple[int, bool], float] = {}
+        for processes in (1, 2):
+            for legacy in (True, False):
+                rate, decode_us = ceiling(settings, ORDERS, domains[0], values, batch_size, processes, legacy)
+                ceilings[(processes, legacy)] = rate
+                lines.append((f"orders ceiling, {processes} process(es), {'old' if legacy else 'new'} decode", rate,
+                              f"{rate / ceilings[(processes, True)]:.2f} of old", f"decode {decode_us:.1f} µs/event"))
+        for workers, domain in ((1, domains[1]), (2, domains[2])):
+            produce(kafka_client_config(settings), topic_name(domain, "orders", 1), values)
             with tempfile.TemporaryDirectory() as tmp:
-                rates.append((f"worker ×{n} (Kafka → Faust → Postgres)",
-                              worker_rate(settings, domain, batch_size, n, Path(tmp))))
+                run = worker_rate(settings, domain, batch_size, workers, Path(tmp))
+            lines.append((f"orders worker ×{workers}", run.rate, f"{run.rate / ceilings[(workers, False)]:.2f} "
+                          f"of ceiling", f"{run.rate / ceilings[(workers, True)]:.2f} of old ceiling"))
+        wide = TITLES.values(events // 2)
+        for processes in (1, 2):
+            old, old_us = ceiling(settings, TITLES, domains[3], wide, batch_size, processes, True)
+            new, new_us = ceiling(settings, TITLES, domains[3], wide, batch_size, processes, False)
+            lines.append((f"titles (24 fields, nested) ceiling ×{processes}, old decode", old, "", f"decode {old_us:.1f} µs"))
+            lines.append((f"titles (24 fields, nested) ceiling ×{processes}, new decode", new, f"{new / old:.2f} of old",
+                          f"decode {new_us:.1f} µs"))
+        if csv_rows:
+            encode_rate = encode_alone_rate(200_000)
+            with tempfile.TemporaryDirectory() as tmp:
+                rate, produced = producer_rate(settings, csv_rows, Path(tmp))
+            lines.append((f"producers run, {produced:,}-row CSV", rate, f"{rate / encode_rate:.2f} of encode", ""))
+            lines.append(("fastavro encode alone", encode_rate, "", ""))
+        if rss_events:
+            many = ORDERS.values(rss_events)
+            produce(kafka_client_config(settings), topic_name(domains[4], "orders", 1), many)
+            with tempfile.TemporaryDirectory() as tmp:
+                run = worker_rate(settings, domains[4], batch_size, 1, Path(tmp))
+            samples = [mb for _, mb in run.rss if mb]
+            lines.append((f"worker ×1 landing {rss_events:,} events", run.rate, "",
+                          f"RSS MiB min/median/max {min(samples):.0f}/{sorted(samples)[len(samples) // 2]:.0f}/"
+                          f"{max(samples):.0f} ({len(samples)} samples)"))
+            print("RSS over the run (s, MiB): " + ", ".join(f"{t:.0f}:{mb:.0f}" for t, mb in run.rss[::10]))
     finally:
         clean_up(settings, domains)
     print(f"events: {events:,}, batch size: {batch_size}")
-    print(f"{'step':<42}{'rows/s':>10}{'vs in-process':>15}{'vs DESIGN 25k':>15}")
-    for name, rate in rates:
-        print(f"{name:<42}{rate:>10,.0f}{rate / ceiling:>15.2f}{rate / DESIGN_CEILING:>15.2f}")
-    print(f"{'producer (encode excluded)':<42}{produced:>10,.0f}")
+    print(f"| {'what':<50} | {'per s':>9} | {'ratio':<22} | note |")
+    print(f"|{'-' * 52}|{'-' * 10}:|{'-' * 24}|------|")
+    for what, rate, ratio, note in lines:
+        print(f"| {what:<50} | {rate:>9,.0f} | {ratio:<22} | {note} |")
 
 
 if __name__ == "__main__":

@@ -1,10 +1,12 @@
-"""The Faust app: one landing agent per configured topic.
+"""The Faust app: whole Kafka batches decoded and landed, one Postgres transaction each.
 
-Each agent takes up to ``batch_size`` events (or what arrived within
-``batch_seconds``), decodes them and lands them in one Postgres transaction.
-Faust acknowledges the events only after that, so Kafka offsets are committed
-only for landed data; anything redelivered is skipped by the raw table's
-uniqueness on (topic, partition, offset).
+Faust runs the worker (lifecycle, CLI, timers, the producer for dead letters and
+the control topic); events reach landing through :class:`LandingService`, a
+Faust service around a confluent-kafka consumer (see ``batches``) that hands
+over up to ``batch_size`` messages at a time, with no per-event machinery in
+between. Each batch lands with the next offset of its partitions in one
+transaction, so Postgres alone says how far landing got; anything read again
+is skipped by the raw table's uniqueness on (topic, partition, offset).
 """
 from __future__ import annotations
 
@@ -14,21 +16,20 @@ import os
 import socket
 import time
 from dataclasses import dataclass, field
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import faust
-from faust.types import TP
 import psycopg
+from confluent_kafka import Message
+from faust.app.base import BootStrategy
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wait_exponential
 
 from schemas.registry import SchemaRegistry, load_registry
+from stream_processors.batches import KafkaBatches
 from stream_processors.control import SIGNAL_INTERVAL, LandedSignal
 from stream_processors.dead_letters import dlq_message
-from stream_processors.decoding import DeadLetter, LandingTarget, decode_row
-from stream_processors.landing import Batch, LandResult, committed_offsets, land_batch
-from stream_processors.positions import PartitionCursor, postgres_positioned_consumer
-from stream_processors.refetch import FetchedMessage, refetch
+from stream_processors.decoding import DeadLetter, LandingTarget, RowDecoder
+from stream_processors.landing import Batch, LandResult, land_batch
 from stream_processors.raw_tables import RawTable
 from streammart.contract import CONTROL_TOPIC, DEAD_LETTERS_TABLE, LANDING_GROUP, dead_letter_topic, qualified
 from streammart.pipeline import PipelineConfig
@@ -36,6 +37,8 @@ from streammart.settings import Settings, kafka_client_config
 
 log = logging.getLogger("stream_processors")
 APP_ID = LANDING_GROUP
+#: Seconds after which a crashed worker's partitions move to the others.
+SESSION_TIMEOUT = 10.0
 
 
 @dataclass
@@ -73,77 +76,34 @@ def landing_targets(pipeline: PipelineConfig) -> dict[str, LandingTarget]:
     }
 
 
-class LandingAgent:
-    """Consumes one topic; owns one Postgres connection, reopened after failures."""
+class Lander:
+    """Decodes a batch of any landing topics and lands it; owns one Postgres connection, reopened after failures."""
 
-    def __init__(self, app: faust.App, target: LandingTarget, registry: SchemaRegistry, conninfo: str,
-                 client_config: dict[str, str], options: ProcessorOptions, stats: LandingStats,
-                 landed: LandedSignal):
+    def __init__(self, app: faust.App, targets: dict[str, LandingTarget], registry: SchemaRegistry, conninfo: str,
+                 stats: LandingStats, landed: LandedSignal):
         self.app = app
-        self.target = target
-        self.registry = registry
+        self.targets = targets
+        self.tables = {t.table.name: t.table for t in targets.values()}
+        self.decoders = {topic: RowDecoder(target, registry) for topic, target in targets.items()}
         self.conninfo = conninfo
-        self.client_config = client_config
-        self.options = options
         self.stats = stats
         self.landed = landed
-        self.dlq = app.topic(dead_letter_topic(target.topic), key_serializer="raw", value_serializer="raw")
+        self.dead_letter_topics = {topic: app.topic(dead_letter_topic(topic), key_serializer="raw",
+                                                    value_serializer="raw") for topic in targets}
         self._conn: psycopg.AsyncConnection | None = None
-        self.cursors: dict[TP, PartitionCursor] = {}
 
-    async def _cursor(self, tp: TP) -> PartitionCursor:
-        if tp not in self.cursors:
-            async for attempt in self._until_postgres_answers("reading landed offsets"):
-                with attempt:
-                    known = await committed_offsets(await self._connection(), [self.target.topic])
-            for (topic, partition), offset in known.items():
-                self.cursors.setdefault(TP(topic, partition), PartitionCursor(offset))
-        if tp not in self.cursors:  # nothing of it landed yet: it starts at the oldest offset Kafka holds
-            self.cursors[tp] = PartitionCursor((await self.app.consumer.earliest_offsets(tp)).get(tp, 0))
-        return self.cursors[tp]
-
-    def forget_offsets(self) -> None:
-        """Ask Postgres again: after a rebalance (another worker may have landed more) and after a crash."""
-        self.cursors.clear()
-
-    async def decode(self, events) -> Batch:
-        """The take as a batch, in offset order per partition with no offset missing.
-
-        Messages Postgres has already are dropped; when the consumer is past
-        offsets that never landed, they are read again and join this batch.
-        """
+    def decode(self, messages: list[Message]) -> Batch:
+        """The messages as rows (or dead letters) by raw table, with the next offset of each partition."""
         batch = Batch()
-        for event in events:
-            message = event.message
-            tp = TP(message.topic, message.partition)
-            cursor = await self._cursor(tp)
-            if cursor.landed_already(message.offset):
-                continue
-            gap = cursor.gap_before(message.offset)
-            if gap:
-                for missing in await self._refetch(tp, gap):
-                    self._add(batch, missing)
-            self._add(batch, message)
-            cursor.advance_past(message.offset)
+        for message in messages:
+            topic, partition, offset = message.topic(), message.partition(), message.offset()
+            batch.track(topic, partition, offset)
+            row = self.decoders[topic].decode(message)
+            if isinstance(row, DeadLetter):
+                batch.dead_letters.append(row)
+            else:
+                batch.add_row(self.targets[topic].table.name, row, message)
         return batch
-
-    def _add(self, batch: Batch, message: Any) -> None:
-        batch.track(message.topic, message.partition, message.offset)
-        row = decode_row(message, self.target, self.registry)
-        if isinstance(row, DeadLetter):
-            batch.dead_letters.append(row)
-        else:
-            batch.add_row(self.target.table.name, row, message)
-
-    async def _refetch(self, tp: TP, gap: range) -> list[FetchedMessage]:
-        log.warning("%s: offsets %d..%d were consumed but never landed: reading them again", tp, gap.start,
-                    gap.stop - 1)
-        messages = await asyncio.to_thread(refetch, self.client_config, tp.topic, tp.partition, gap.start,
-                                           gap.stop)
-        if len(messages) < len(gap):
-            log.error("%s: %d of offsets %d..%d are no longer in Kafka (retention, compaction or transaction "
-                      "markers): nothing to land for them", tp, len(gap) - len(messages), gap.start, gap.stop - 1)
-        return messages
 
     async def _connection(self) -> psycopg.AsyncConnection:
         if self._conn is None or self._conn.closed or self._conn.broken:
@@ -151,23 +111,25 @@ class LandingAgent:
         return self._conn
 
     async def land(self, batch: Batch) -> LandResult:
-        """Land, retrying until Postgres takes the batch.
+        """Land, retrying until Postgres takes the batch: the consumer waits meanwhile, so nothing is passed over.
 
-        Faust acknowledges a take's events even when the agent raises, so giving
-        up here would let Kafka offsets move past data that never landed: the
-        agent waits out Postgres restarts and outages instead, saying so in the log.
+        Postgres restarts and outages are waited out (said in the log) rather than
+        answered by dropping the batch.
         """
-        tables = {self.target.table.name: self.target.table}
         async for attempt in self._until_postgres_answers("landing"):
             with attempt:
-                return await land_batch(await self._connection(), tables, batch)
-        raise AssertionError("unreachable")
+                result = await land_batch(await self._connection(), self.tables, batch)
+        await self.publish_dead_letters(result.letters)
+        self.stats.add(result)
+        for name, rows in result.by_table.items():
+            self.landed.add(name, rows)
+        return result
 
     def _until_postgres_answers(self, what: str) -> AsyncRetrying:
         """Retries forever on Postgres errors, on a fresh connection each time, logging each failure."""
         async def reconnect_later(state: RetryCallState) -> None:
-            log.warning("%s: %s failed (%s), attempt %d, retrying in %.1f s", self.target.topic, what,
-                        state.outcome.exception(), state.attempt_number, state.next_action.sleep)
+            log.warning("%s failed (%s), attempt %d, retrying in %.1f s", what, state.outcome.exception(),
+                        state.attempt_number, state.next_action.sleep)
             await self.close_connection()
 
         return AsyncRetrying(retry=retry_if_exception_type(psycopg.Error),
@@ -180,39 +142,95 @@ class LandingAgent:
         self._conn = None
 
     async def publish_dead_letters(self, letters: list[DeadLetter]) -> None:
-        """Copy each letter to the DLQ topic on its own: one that cannot be sent does not stop the others."""
+        """Copy each letter to its DLQ topic on its own: one that cannot be sent does not stop the others."""
         limit = self.app.conf.producer_max_request_size
         for letter in letters:
             log.warning("dead letter %s[%d]@%d (%s): %s", letter.topic, letter.partition, letter.offset,
                         letter.stage, letter.error)
             key, value, headers = dlq_message(letter, limit)
+            dlq = self.dead_letter_topics[letter.topic]
             try:
-                await self.dlq.send(key=key, value=value, headers=headers)
+                await dlq.send(key=key, value=value, headers=headers)
             except Exception as exc:  # noqa: BLE001 - whatever the producer raised, the letter is in Postgres
                 log.error("dead letter %s[%d]@%d: could not copy it to %s (%s); it is recorded in %s",
-                          letter.topic, letter.partition, letter.offset, self.dlq.get_topic_name(), exc,
+                          letter.topic, letter.partition, letter.offset, dlq.get_topic_name(), exc,
                           qualified(DEAD_LETTERS_TABLE))
 
-    async def __call__(self, stream) -> None:
-        # A restarted agent's cursors may count a take that crashed before landing.
-        self.forget_offsets()
-        async for events in stream.take_events(self.options.batch_size, within=self.options.batch_seconds):
-            batch = await self.decode(events)
+
+def owned_only(messages: list[Message], source: KafkaBatches) -> list[Message]:
+    """The messages of partitions this worker still owns: a revoked partition resumes elsewhere, from Postgres."""
+    owned = source.owned
+    kept = [m for m in messages if (m.topic(), m.partition()) in owned]
+    if len(kept) < len(messages):
+        log.info("dropped %d message(s) of partitions revoked since they were read", len(messages) - len(kept))
+    return kept
+
+
+class LandingService(faust.Service):
+    """The landing loop: a batch from Kafka, decoded, landed, committed for lag; then the next.
+
+    The next batch is asked for only once the last one landed, so the consumer's
+    position never runs ahead of Postgres by more than the batch in hand. A batch
+    that fails for another reason than Postgres (a bug, say) is not skipped: the
+    consumer goes back to the Postgres positions and reads it again.
+    """
+
+    def __init__(self, source: KafkaBatches, lander: Lander, options: ProcessorOptions, **kwargs):
+        super().__init__(**kwargs)
+        self.source = source
+        self.lander = lander
+        self.options = options
+        self._done = asyncio.Event()
+
+    async def on_start(self) -> None:
+        await self.source.start()
+        self.add_future(self._run())
+
+    async def _run(self) -> None:
+        try:
+            while not self.should_stop:
+                messages = await self.source.next_batch(self.options.batch_size, self.options.batch_seconds)
+                if messages:
+                    await self.land(messages)
+        finally:
+            self._done.set()
+
+    async def land(self, messages: list[Message]) -> None:
+        try:
+            batch = self.lander.decode(owned_only(messages, self.source))
             if not len(batch):
-                continue
-            result = await self.land(batch)
-            await self.publish_dead_letters(result.letters)
-            self.stats.add(result)
-            self.landed.add(self.target.table.name, result.landed)
-            log.debug("%s: landed %d, skipped %d already landed, %d dead letters", self.target.topic,
-                      result.landed, result.duplicates, result.dead_letters)
+                return
+            result = await self.lander.land(batch)
+            await self.source.commit(batch.next_offsets)
+            log.debug("landed %d, skipped %d already landed, %d dead letters", result.landed, result.duplicates,
+                      result.dead_letters)
+        except Exception:  # noqa: BLE001 - whatever broke, the batch must be read again, never skipped
+            log.exception("a batch of %d message(s) failed; reading again from the positions in Postgres",
+                          len(messages))
+            await self.source.rewind()
+
+    async def on_stop(self) -> None:
+        """Finish the batch in hand, then leave the group (the loop checks ``should_stop`` between batches)."""
+        await self._done.wait()
+        await self.source.close()
+        await self.lander.close_connection()
+
+
+class WorkerBoot(BootStrategy):
+    """Faust's services minus its own consumer: the landing service is the worker's one Kafka consumer."""
+
+    enable_kafka_consumer = False
+
+
+class LandingApp(faust.App):
+    BootStrategy = WorkerBoot
 
 
 def build_app(pipeline: PipelineConfig, settings: Settings, options: ProcessorOptions | None = None) -> faust.App:
     options = options or ProcessorOptions()
     datadir = settings.home / "processors" / options.app_id
     datadir.mkdir(parents=True, exist_ok=True)
-    app = faust.App(
+    app = LandingApp(
         options.app_id,
         broker=f"kafka://{settings.bootstrap_servers}",
         store="memory://",
@@ -220,36 +238,18 @@ def build_app(pipeline: PipelineConfig, settings: Settings, options: ProcessorOp
         topic_partitions=settings.kafka_partitions,
         consumer_auto_offset_reset="earliest",
         broker_commit_interval=1.0,
-        # A crashed worker's partitions move to the others after this long, not Faust's 60 s.
-        broker_session_timeout=10.0,
-        broker_heartbeat_interval=3.0,
         broker_client_id=worker_client_id(options.app_id),
         datadir=str(datadir),
     )
     registry = load_registry()
     conninfo = settings.conninfo("ingest")
-    client_config = kafka_client_config(settings)
     targets = landing_targets(pipeline)
-
-    async def landed_positions(topics: list[str]):
-        async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as conn:
-            return await committed_offsets(conn, topics)
-
-    app.transport.Consumer = postgres_positioned_consumer(landed_positions, targets)
     stats = LandingStats()
     landed = LandedSignal()
     control = app.topic(CONTROL_TOPIC, key_serializer="raw", value_serializer="raw", partitions=1)
-    agents = []
-    for topic, target in targets.items():
-        channel = app.topic(topic, key_serializer="raw", value_serializer="raw")
-        agent = LandingAgent(app, target, registry, conninfo, client_config, options, stats, landed)
-        app.agent(channel, name=f"land_{target.table.name}")(agent.__call__)
-        agents.append(agent)
-
-    @app.on_partitions_assigned.connect
-    async def reload_offsets(app: faust.App, assigned, **_) -> None:
-        for agent in agents:
-            agent.forget_offsets()
+    source = KafkaBatches(kafka_client_config(settings), options.app_id, worker_client_id(options.app_id), targets,
+                          conninfo, session_timeout=SESSION_TIMEOUT)
+    app.service(LandingService(source, Lander(app, targets, registry, conninfo, stats, landed), options))
 
     @app.timer(interval=SIGNAL_INTERVAL)
     async def signal_landed() -> None:

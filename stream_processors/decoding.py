@@ -2,14 +2,20 @@
 from __future__ import annotations
 
 import hashlib
+import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone, tzinfo
+from operator import itemgetter
 from typing import Any
 
+from confluent_kafka import TIMESTAMP_NOT_AVAILABLE, Message
+from fastavro import parse_schema, schemaless_reader
 from psycopg.types.json import Jsonb
 
 from schemas.registry import SchemaRegistry
-from schemas.wire import WireFormatError, decode
+from schemas.wire import HEADER_LEN, MAGIC
+from stream_processors.logical_types import plain_top_level
 from stream_processors.raw_tables import RawTable
 from streammart.contract import (EVENT_ID, EVENT_TIME, KEY, OFFSET, PARTITION, PRODUCED_AT, SCHEMA_FINGERPRINT, TOPIC,
                                  event_time_value)
@@ -50,54 +56,153 @@ def header_map(headers: Any) -> dict[str, str]:
     return {k: (v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v)) for k, v in items}
 
 
-def event_id(headers: dict[str, str], value: bytes) -> str:
+def refused_letter(message: Any, error: str, stage: str) -> DeadLetter:
+    """The dead letter of a message (confluent-kafka ``Message`` or one with attributes)."""
+    if isinstance(message, Message):
+        return DeadLetter(message.topic(), message.partition(), message.offset(), message.key(), message.value(),
+                          header_map(message.headers()), error, stage)
+    return DeadLetter(message.topic, message.partition, message.offset, message.key, message.value,
+                      header_map(message.headers), error, stage)
+
+
+class RowDecoder:
+    """Turns one target's Kafka messages into COPY rows (or dead letters), prepared once per writer schema.
+
+    Everything that depends only on the schema and the table (which fields become
+    which columns, which are JSON, which must be present, where event time is,
+    how top-level logical types are converted: see ``logical_types``) is worked
+    out the first time a writer fingerprint is seen; per event there is the Avro
+    read of plain types, one C-level field lookup, the few conversions and the
+    metadata of the message itself.
+    Values are still gathered by column name, so no value can land under another
+    column's name whatever the order of fields or columns.
+    """
+
+    def __init__(self, target: LandingTarget, registry: SchemaRegistry):
+        self.target = target
+        self.registry = registry
+        self._by_fingerprint: dict[bytes, _WriterPlan | str] = {}
+
+    def decode(self, message: Any) -> tuple | DeadLetter:
+        """Like :func:`decode_row`, for a confluent-kafka ``Message`` (accessor methods, not attributes)."""
+        kind, millis = message.timestamp()
+        return self.row(message.topic(), message.partition(), message.offset(), message.key(), message.value(),
+                        message.headers(), millis / 1000 if kind != TIMESTAMP_NOT_AVAILABLE and millis > 0 else None)
+
+    def row(self, topic: str, partition: int, offset: int, key: bytes | None, value: bytes | None,
+            headers: Any, timestamp: float | None) -> tuple | DeadLetter:
+        plan = self._plan(value)
+        if isinstance(plan, str):
+            return DeadLetter(topic, partition, offset, key, value, header_map(headers), plan)
+        try:
+            record = schemaless_reader(io.BytesIO(value[HEADER_LEN:]), plan.writer_parsed, plan.reader_parsed)
+        except Exception as exc:  # fastavro raises EOFError, UnicodeDecodeError, SchemaResolutionError...
+            return DeadLetter(topic, partition, offset, key, value, header_map(headers),
+                              f"body does not match schema {plan.writer_name}: {exc!r}")
+        business = plan.values(record)
+        if plan.converters:
+            cells = list(business)
+            for i, convert in plan.converters:
+                if cells[i] is not None:
+                    cells[i] = convert(cells[i])
+            business = tuple(cells)
+        for i in plan.required:
+            if business[i] is None:
+                missing = [plan.names[j] for j in plan.required if business[j] is None]
+                return DeadLetter(topic, partition, offset, key, value, header_map(headers),
+                                  f"required fields missing for {self.target.table.name}: {', '.join(missing)}")
+        event_time = (event_time_value(business[plan.event_time], self.target.event_time_zone)
+                      if plan.event_time is not None else None)
+        row = business + (
+            event_id(headers, value), topic, partition, offset,
+            key.decode("utf-8", "replace") if key is not None else None, plan.fingerprint_hex, event_time,
+            datetime.fromtimestamp(timestamp, timezone.utc) if timestamp else None)
+        return row if plan.in_table_order is None else plan.in_table_order(row)
+
+    def _plan(self, value: bytes | None) -> _WriterPlan | str:
+        """The prepared plan of the value's writer schema, or why the value cannot be read."""
+        if value is None or len(value) < HEADER_LEN or value[:2] != MAGIC:
+            return "not Avro single-object encoded (missing C3 01 marker)"
+        fingerprint = value[2:HEADER_LEN]
+        plan = self._by_fingerprint.get(fingerprint)
+        if plan is None:
+            plan = self._by_fingerprint[fingerprint] = self._prepare(fingerprint)
+        return plan
+
+    def _prepare(self, fingerprint: bytes) -> _WriterPlan | str:
+        writer = self.registry.by_fingerprint(fingerprint)
+        if writer is None:
+            return f"unknown schema fingerprint {fingerprint.hex()}"
+        if (writer.domain, writer.entity) != (self.target.schema_domain, self.target.schema_entity):
+            return f"schema {writer.name} does not belong to topic {self.target.topic}"
+        reader = self.registry.get(writer.name)
+        columns = self.target.table.business
+        names = tuple(c.name for c in columns)
+        fields = set(reader.field_names)
+        if set(names) <= fields and len(names) > 1:
+            values: Callable[[dict], tuple] = itemgetter(*names)
+        else:  # one column, or columns the contract lacks (NULL, as ever): the general, slower form
+            values = lambda record: tuple(record.get(name) for name in names)  # noqa: E731
+        writer_plain, _ = plain_top_level(writer.definition)
+        reader_plain, converters = plain_top_level(reader.definition)
+        for column in columns:
+            if column.is_json:
+                converters[column.name] = Jsonb
+        return _WriterPlan(
+            writer.name, parse_schema(writer_plain), None if reader is writer else parse_schema(reader_plain),
+            writer.fingerprint_hex, names, values,
+            tuple((i, converters[name]) for i, name in enumerate(names) if name in converters),
+            tuple(i for i, c in enumerate(columns) if not c.nullable),
+            names.index(self.target.event_time_field) if self.target.event_time_field in names else None,
+            _reordering([*names, *_DECODED_METADATA], [c.name for c in self.target.table.copy_columns]))
+
+
+@dataclass(frozen=True)
+class _WriterPlan:
+    writer_name: str
+    writer_parsed: dict[str, Any]
+    reader_parsed: dict[str, Any] | None
+    fingerprint_hex: str
+    names: tuple[str, ...]
+    values: Callable[[dict], tuple]
+    converters: tuple[tuple[int, Callable[[Any], Any]], ...]  # by column index: logical types, JSON
+    required: tuple[int, ...]
+    event_time: int | None
+    in_table_order: Callable[[tuple], tuple] | None  # None: the decoded order is the table's
+
+
+#: The metadata :meth:`RowDecoder.row` appends to the contract's fields, in this order.
+_DECODED_METADATA = (EVENT_ID.name, TOPIC.name, PARTITION.name, OFFSET.name, KEY.name, SCHEMA_FINGERPRINT.name,
+                     EVENT_TIME.name, PRODUCED_AT.name)
+
+
+def _reordering(decoded: list[str], table: list[str]) -> Callable[[tuple], tuple] | None:
+    """Puts a row decoded in ``decoded`` column order into the ``table``'s order, matching columns by name."""
+    if decoded == table:
+        return None
+    if sorted(decoded) != sorted(table):
+        raise ValueError(f"decoded columns {decoded} are not the table's columns {table}")
+    return itemgetter(*(decoded.index(name) for name in table))
+
+
+def event_id(headers: Any, value: bytes) -> str:
     """The producer's ``event_id`` header; for events from elsewhere, a hash of the bytes.
 
     Either way identical content gets the same id, which is what staging dedupes on.
+    Read straight from Kafka's header pairs: no map is built per event.
     """
-    return headers.get("event_id") or hashlib.sha256(value).hexdigest()[:32]
-
-
-def _cell(value: Any, is_json: bool) -> Any:
-    return Jsonb(value) if is_json and value is not None else value
+    for name, header in headers.items() if isinstance(headers, dict) else headers or ():
+        if name == "event_id" and header:
+            return header.decode("utf-8", "replace") if isinstance(header, bytes) else str(header)
+    return hashlib.sha256(value).hexdigest()[:32]
 
 
 def decode_row(message: Any, target: LandingTarget, registry: SchemaRegistry) -> tuple | DeadLetter:
     """One COPY row (the table's copy column order) or the reason the message cannot land.
 
-    Values are gathered by column name and put in order by the table, so adding or
-    moving a column can never shift a value into its neighbour's column.
+    For a message with attributes (``topic``, ``offset``, ``timestamp`` in seconds…);
+    the worker decodes whole batches with one :class:`RowDecoder` per topic.
     """
-    headers = header_map(message.headers)
-    try:
-        schema, record = decode(message.value, registry)
-    except WireFormatError as exc:
-        return DeadLetter(message.topic, message.partition, message.offset, message.key, message.value,
-                          headers, str(exc))
-    if (schema.domain, schema.entity) != (target.schema_domain, target.schema_entity):
-        return DeadLetter(message.topic, message.partition, message.offset, message.key, message.value,
-                          headers, f"schema {schema.name} does not belong to topic {message.topic}")
-    values = {c.name: _cell(record.get(c.name), c.is_json) for c in target.table.business}
-    missing = [c.name for c in target.table.business if values[c.name] is None and not c.nullable]
-    if missing:
-        return DeadLetter(message.topic, message.partition, message.offset, message.key, message.value,
-                          headers, f"required fields missing for {target.table.name}: {', '.join(missing)}")
-    event_time = (event_time_value(record.get(target.event_time_field), target.event_time_zone)
-                  if target.event_time_field else None)
-    values.update(landing_metadata(message, headers, schema.fingerprint_hex, event_time))
-    return target.table.row(values)
+    return RowDecoder(target, registry).row(message.topic, message.partition, message.offset, message.key,
+                                            message.value, message.headers, message.timestamp)
 
-
-def landing_metadata(message: Any, headers: dict[str, str], fingerprint_hex: str,
-                     event_time: datetime | None) -> dict[str, Any]:
-    """The metadata columns of one landed message, by column name."""
-    return {
-        EVENT_ID.name: event_id(headers, message.value),
-        TOPIC.name: message.topic,
-        PARTITION.name: message.partition,
-        OFFSET.name: message.offset,
-        KEY.name: message.key.decode("utf-8", "replace") if message.key is not None else None,
-        SCHEMA_FINGERPRINT.name: fingerprint_hex,
-        EVENT_TIME.name: event_time,
-        PRODUCED_AT.name: datetime.fromtimestamp(message.timestamp, timezone.utc) if message.timestamp else None,
-    }

@@ -17,7 +17,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from stream_processors.decoding import DeadLetter, header_map
+from stream_processors.decoding import DeadLetter, refused_letter
 from stream_processors.raw_tables import RawTable, position_columns
 from streammart.contract import DEAD_LETTERS_TABLE, OFFSETS_TABLE, RAW_SCHEMA, staging_table_name
 
@@ -34,7 +34,7 @@ def copy_type(sql_type: str) -> str:
 
 @dataclass
 class Batch:
-    """What one take from the stream turned into."""
+    """What one batch of Kafka messages turned into."""
 
     rows: dict[str, list[tuple]] = field(default_factory=lambda: defaultdict(list))
     messages: dict[str, list[Any]] = field(default_factory=lambda: defaultdict(list))
@@ -59,6 +59,7 @@ class LandResult:
     landed: int = 0
     duplicates: int = 0
     letters: list[DeadLetter] = field(default_factory=list)  # as recorded: decode's and those Postgres refused
+    by_table: dict[str, int] = field(default_factory=dict)  # rows landed per raw table
 
     @property
     def dead_letters(self) -> int:
@@ -153,10 +154,7 @@ async def _bisect(conn: psycopg.AsyncConnection, table: RawTable, pairs: list[tu
             await _bisect(conn, table, pairs[:middle], sifted)
             await _bisect(conn, table, pairs[middle:], sifted)
             return
-        message = pairs[0][1]
-        sifted.dead_letters.append(DeadLetter(
-            message.topic, message.partition, message.offset, message.key, message.value,
-            header_map(message.headers), f"refused by Postgres: {exc}".strip(), stage="land"))
+        sifted.dead_letters.append(refused_letter(pairs[0][1], f"refused by Postgres: {exc}".strip(), stage="land"))
         return
     for row, message in pairs:
         sifted.add_row(table.name, row, message)
@@ -169,6 +167,7 @@ async def _land_in_one_transaction(conn: psycopg.AsyncConnection, tables: dict[s
         for name, rows in batch.rows.items():
             if rows:
                 inserted = await _land_rows(conn, tables[name], rows)
+                result.by_table[name] = inserted
                 result.landed += inserted
                 result.duplicates += len(rows) - inserted
         if batch.dead_letters:
@@ -177,10 +176,3 @@ async def _land_in_one_transaction(conn: psycopg.AsyncConnection, tables: dict[s
             await _record_offsets(conn, batch.next_offsets)
     return result
 
-
-async def committed_offsets(conn: psycopg.AsyncConnection, topics: list[str]) -> dict[tuple[str, int], int]:
-    """Next offset to read per partition, as Postgres knows it."""
-    cur = await conn.execute(
-        sql.SQL("SELECT topic, partition, next_offset FROM {} WHERE topic = ANY(%s)").format(
-            sql.Identifier(RAW_SCHEMA, OFFSETS_TABLE)), (topics,))
-    return {(t, p): o for t, p, o in await cur.fetchall()}

@@ -1,70 +1,48 @@
-"""Start every assigned partition where Postgres says landing stopped.
+"""Where each partition resumes: the next offset Postgres recorded with the rows.
 
-Faust commits a take's offsets even when landing it failed, and its commits can
-run ahead of in-flight events under concurrency (faust-streaming #606), so
-Kafka's committed offsets are not trusted for where to resume. On each
-assignment the consumer seeks every landing partition to the next offset
-recorded in ``raw._ingest_offsets`` (the same transaction as the rows), or to
-the earliest offset when nothing of it ever landed. Kafka's commits then only
+Kafka's committed offsets are never trusted for this: a commit can run ahead of
+or behind what landed (a crash between landing and committing, a commit from a
+batch that was later refused). ``raw._ingest_offsets`` is written in the same
+transaction as the rows, so it is exactly how far landing got. A partition with
+no position yet starts at the oldest offset Kafka holds. Kafka's commits only
 serve lag monitoring.
 """
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Collection, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable
 
-from faust.transport.drivers.aiokafka import Consumer
-from faust.types import TP
+import psycopg
+from confluent_kafka import OFFSET_BEGINNING, TopicPartition
+from psycopg import sql
+from tenacity import Retrying, RetryCallState, retry_if_exception_type, wait_exponential
+
+from streammart.contract import OFFSETS_TABLE, RAW_SCHEMA
 
 log = logging.getLogger(__name__)
 
-PositionSource = Callable[[list[str]], Awaitable[Mapping[tuple[str, int], int]]]
+
+def landed_positions(conn: psycopg.Connection, topics: Iterable[str]) -> dict[tuple[str, int], int]:
+    """Next offset to land per partition of ``topics``, as Postgres knows it."""
+    cur = conn.execute(sql.SQL("SELECT topic, partition, next_offset FROM {} WHERE topic = ANY(%s)").format(
+        sql.Identifier(RAW_SCHEMA, OFFSETS_TABLE)), (sorted(set(topics)),))
+    return {(t, p): o for t, p, o in cur.fetchall()}
 
 
-def postgres_positioned_consumer(positions: PositionSource, topics: Collection[str]) -> type[Consumer]:
-    """A Faust consumer class that seeks ``topics``' partitions to ``positions``."""
-    landing_topics = set(topics)
-
-    class PostgresPositionedConsumer(Consumer):
-        async def seek_to_committed(self) -> Mapping[TP, int]:
-            committed = dict(await super().seek_to_committed())
-            assigned = sorted(tp for tp in self.assignment() if tp.topic in landing_topics)
-            if not assigned:
-                return committed
-            landed = await positions(sorted(landing_topics))
-            never_landed = [tp for tp in assigned if (tp.topic, tp.partition) not in landed]
-            earliest = await self.earliest_offsets(*never_landed) if never_landed else {}
-            for tp in assigned:
-                target = landed.get((tp.topic, tp.partition), earliest.get(tp, 0))
-                if committed.get(tp) != target:
-                    log.info("%s[%d]: resuming at offset %d from Postgres (Kafka had %s)", tp.topic,
-                             tp.partition, target, committed.get(tp))
-                await self._seek(tp, target)
-                committed[tp] = target
-            return committed
-
-    return PostgresPositionedConsumer
+def resume_points(partitions: Iterable[TopicPartition], landed: dict[tuple[str, int], int]) -> list[TopicPartition]:
+    """``partitions`` each positioned where landing stopped, or at the beginning when nothing of it landed."""
+    return [TopicPartition(tp.topic, tp.partition, landed.get((tp.topic, tp.partition), OFFSET_BEGINNING))
+            for tp in partitions]
 
 
-@dataclass
-class PartitionCursor:
-    """The next offset of one partition that may land, as Postgres recorded it.
+def positions_when_postgres_answers(conninfo: str, topics: Iterable[str]) -> dict[tuple[str, int], int]:
+    """:func:`landed_positions`, retried (logged) until Postgres answers: no partition may start elsewhere."""
+    def say_why(state: RetryCallState) -> None:
+        log.warning("reading landed positions failed (%s), attempt %d, retrying in %.1f s",
+                    state.outcome.exception(), state.attempt_number, state.next_action.sleep)
 
-    An offset below it landed already (a redelivery: skipped). An offset above it
-    means the consumer is past messages that never landed, for instance those of a
-    take whose agent crashed after Faust acknowledged it: :meth:`gap_before`
-    names that range, which the agent reads again (see ``refetch``) before this one.
-    """
-
-    next_offset: int
-
-    def landed_already(self, offset: int) -> bool:
-        return offset < self.next_offset
-
-    def gap_before(self, offset: int) -> range:
-        """The offsets that must land before ``offset`` (empty when it is the next one)."""
-        return range(self.next_offset, max(offset, self.next_offset))
-
-    def advance_past(self, offset: int) -> None:
-        self.next_offset = offset + 1
+    for attempt in Retrying(retry=retry_if_exception_type(psycopg.Error), before_sleep=say_why,
+                            wait=wait_exponential(multiplier=0.2, max=5)):
+        with attempt, psycopg.connect(conninfo, autocommit=True, connect_timeout=5) as conn:
+            return landed_positions(conn, topics)
+    raise AssertionError("unreachable")

@@ -1,6 +1,6 @@
 """A running worker picks up a changed pipeline config by restarting itself.
 
-Faust builds one agent per topic when the worker starts, so a source added to
+The worker builds its consumer and decoders when it starts, so a source added to
 ``pipeline.yml`` (or a new contract version in ``schemas/``) would wait for
 someone to restart the worker. Instead the worker hashes the config and the
 contract files every few seconds; when they changed, the new config is valid
