@@ -103,6 +103,9 @@ BOOKKEEPING_SQL = [
   at timestamptz NOT NULL DEFAULT clock_timestamp(),
   UNIQUE (topic, partition, "offset")
 )""").format(sql.Identifier(RAW_SCHEMA, DEAD_LETTERS_TABLE)),
+    # a letter sent back to its topic: when it was taken for replay, and where it went
+    sql.SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS replayed_at timestamptz, "
+            "ADD COLUMN IF NOT EXISTS replayed_to text").format(sql.Identifier(RAW_SCHEMA, DEAD_LETTERS_TABLE)),
 ]
 
 
