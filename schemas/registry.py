@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -14,6 +15,14 @@ from fastavro.schema import fingerprint, to_parsing_canonical_form
 from schemas.compatibility import backward_problems
 
 SCHEMA_DIR = Path(__file__).resolve().parent
+
+#: Where a deployment keeps its own contracts instead of the shipped ones.
+SCHEMA_DIR_ENV = "STREAMMART_SCHEMA_DIR"
+
+
+def schema_dir() -> Path:
+    """The contracts directory: ``$STREAMMART_SCHEMA_DIR``, else the ``schemas/`` package itself."""
+    return Path(os.environ.get(SCHEMA_DIR_ENV) or SCHEMA_DIR)
 _NAME = re.compile(r"^(?P<domain>[a-z][a-z0-9_]*)\.(?P<entity>[a-z][a-z0-9_]*)\.v(?P<major>[0-9]+)$")
 
 
@@ -145,15 +154,16 @@ class SchemaRegistry:
         return iter(self._by_name.values())
 
 
-def contract_files(directory: Path = SCHEMA_DIR) -> tuple[list[Path], list[Path]]:
-    """The current contracts of ``directory`` and the earlier versions in its ``history/``."""
-    directory = Path(directory)
+def contract_files(directory: Path | None = None) -> tuple[list[Path], list[Path]]:
+    """The current contracts of ``directory`` (default :func:`schema_dir`) and the earlier versions in its
+    ``history/``."""
+    directory = Path(directory) if directory else schema_dir()
     return sorted(directory.glob("*.avsc")), sorted((directory / "history").glob("*.avsc"))
 
 
 @lru_cache(maxsize=4)
-def load_registry(directory: Path = SCHEMA_DIR) -> SchemaRegistry:
-    """The contracts of ``directory`` and of its ``history/``.
+def load_registry(directory: Path | None = None) -> SchemaRegistry:
+    """The contracts of ``directory`` (default :func:`schema_dir`) and of its ``history/``.
 
     Cached: parsing costs milliseconds per file. A process that watches for new
     files (the landing worker) calls ``load_registry.cache_clear()`` before reloading.

@@ -29,7 +29,7 @@ from typing import NoReturn
 
 import faust
 
-from schemas.registry import SCHEMA_DIR, SchemaRegistry, contract_files, load_registry
+from schemas.registry import SchemaRegistry, contract_files, load_registry
 from stream_processors.app import landing_targets
 from stream_processors.decoding import LandingTarget
 from streammart.contract import qualified
@@ -112,7 +112,7 @@ def files_digest(paths: list[Path]) -> str:
     return digest.hexdigest()
 
 
-def inputs_digest(config: Path, schema_dir: Path = SCHEMA_DIR) -> tuple[str, str]:
+def inputs_digest(config: Path, schema_dir: Path | None = None) -> tuple[str, str]:
     """(hash of the config file, hash of every contract file): what the worker's landing depends on."""
     current, earlier = contract_files(schema_dir)
     return files_digest([config]), files_digest([*current, *earlier])

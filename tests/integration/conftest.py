@@ -283,9 +283,11 @@ def retail_landed(running_stack, tmp_path_factory) -> Scratch:
 
 
 def produce(kafka_config: dict[str, str], topic: str, schema_name: str, records: Iterable[dict[str, Any]],
-            key: str) -> None:
-    """Each record as one Avro event keyed by its ``key`` field, every one acknowledged by Kafka."""
-    schema = load_registry().get(schema_name)
+            key: str, schema_dir: Path | None = None) -> None:
+    """Each record as one Avro event keyed by its ``key`` field, every one acknowledged by Kafka.
+
+    ``schema_dir``: contracts other than the shipped ones (an evolved version, say)."""
+    schema = load_registry(schema_dir).get(schema_name)
     producer = Producer({**kafka_config, "enable.idempotence": True, "linger.ms": 20})
     for record in records:
         while True:
