@@ -40,7 +40,7 @@ class PipelineProcess:
 
     name: str
     script: str
-    args: tuple[str, ...]
+    args: Callable[[Settings], tuple[str, ...]]
     ready: Callable[[Settings, int], bool]  # (settings, pid of the process)
     address: Callable[[Settings], str]
     ports: Callable[[Settings], list[Port]] = lambda _: []
@@ -60,8 +60,8 @@ class PipelineProcess:
     def log_paths(self, settings: Settings) -> list[Path]:
         return [self.log(settings)]
 
-    def command(self) -> list[str]:
-        return [str(Path(sys.prefix) / "bin" / self.script), *self.args]
+    def command(self, settings: Settings) -> list[str]:
+        return [str(Path(sys.prefix) / "bin" / self.script), *self.args(settings)]
 
     def running(self, settings: Settings) -> int | None:
         return running_pid(self.pidfile(settings), self.cmdline_marker)
@@ -76,7 +76,7 @@ class PipelineProcess:
         remove_stale_pidfile(self.pidfile(settings), self.cmdline_marker)
         ensure_ports_free(self.ports(settings), self.name)
         ensure_dir(self.pidfile(settings).parent)
-        pid = spawn(self.command(), env=settings.child_env(self.roles), log_path=self.log(settings), pidfile=self.pidfile(settings),
+        pid = spawn(self.command(settings), env=settings.child_env(self.roles), log_path=self.log(settings), pidfile=self.pidfile(settings),
                     cwd=PROJECT_ROOT)
         wait_until(lambda: self.ready(settings, pid), what=self.name, timeout=START_TIMEOUT,
                    log_paths=self.log_paths(settings), alive=lambda: pid_alive(pid), interval=0.5)
@@ -127,9 +127,10 @@ def dashboard_answers(settings: Settings, _pid: int) -> bool:
 processors = PipelineProcess(
     name="processors",
     script="stream-processors",
-    args=("worker", "--app-id", LANDING_GROUP),
+    args=lambda s: ("worker", "--app-id", LANDING_GROUP, "--metrics-port", str(s.worker_metrics_port)),
     ready=landing_worker_joined,
-    address=lambda s: f"consumer group {LANDING_GROUP}",
+    address=lambda s: f"consumer group {LANDING_GROUP}, metrics http://127.0.0.1:{s.worker_metrics_port}/metrics",
+    ports=lambda s: [Port(s.worker_metrics_port, "STREAMMART_WORKER_METRICS_PORT")],
     # In the command line (`--app-id streammart-landing`) and in the title Faust gives the
     # process (`[Faust:Worker] -init- streammart-landing …`): a worker re-executing itself
     # for a new pipeline config shows the first, then the second, and is ours throughout.
@@ -140,7 +141,7 @@ processors = PipelineProcess(
 demo_api = PipelineProcess(
     name="demo-api",
     script="producers",
-    args=("demo-api",),
+    args=lambda _: ("demo-api",),
     ready=demo_api_answers,
     address=demo_api_url,
     ports=lambda s: [Port(s.demo_api_port, "STREAMMART_DEMO_API_PORT")],
@@ -149,7 +150,7 @@ demo_api = PipelineProcess(
 dashboard = PipelineProcess(
     name="dashboard",
     script="streammart-dashboard",
-    args=(),
+    args=lambda _: (),
     ready=dashboard_answers,
     address=dashboard_url,
     ports=lambda s: [Port(s.dashboard_port, "STREAMMART_DASHBOARD_PORT")],

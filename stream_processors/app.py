@@ -28,6 +28,7 @@ from schemas.registry import SchemaRegistry, load_registry
 from stream_processors.batches import KafkaBatches
 from stream_processors.control import SIGNAL_INTERVAL, LandedSignal
 from stream_processors.dead_letters import dlq_message
+from stream_processors.metrics import WorkerMetrics
 from stream_processors.decoding import DeadLetter, LandingTarget, RowDecoder
 from stream_processors.landing import Batch, LandResult, land_batch
 from stream_processors.raw_tables import RawTable
@@ -37,6 +38,9 @@ from streammart.settings import Settings, kafka_client_config
 
 log = logging.getLogger("stream_processors")
 APP_ID = LANDING_GROUP
+#: Seconds between two readings of the consumer lag for the metrics.
+LAG_INTERVAL = 5.0
+
 #: Seconds after which a crashed worker's partitions move to the others.
 SESSION_TIMEOUT = 10.0
 
@@ -46,6 +50,7 @@ class ProcessorOptions:
     batch_size: int = 2000
     batch_seconds: float = 0.5
     app_id: str = APP_ID
+    metrics: WorkerMetrics | None = None
 
 
 @dataclass
@@ -197,11 +202,14 @@ class LandingService(faust.Service):
 
     async def land(self, messages: list[Message]) -> None:
         try:
+            started = time.perf_counter()
             batch = self.lander.decode(owned_only(messages, self.source))
             if not len(batch):
                 return
             result = await self.lander.land(batch)
             await self.source.commit(batch.next_offsets)
+            if self.options.metrics is not None:
+                self.options.metrics.record(result, time.perf_counter() - started)
             log.debug("landed %d, skipped %d already landed, %d dead letters", result.landed, result.duplicates,
                       result.dead_letters)
         except Exception:  # noqa: BLE001 - whatever broke, the batch must be read again, never skipped
@@ -256,6 +264,11 @@ def build_app(pipeline: PipelineConfig, settings: Settings, options: ProcessorOp
         message = landed.take()
         if message is not None:
             await control.send(key=b"landed", value=message)
+
+    if options.metrics is not None:
+        @app.timer(interval=LAG_INTERVAL)
+        async def measure_lag() -> None:
+            options.metrics.set_lag(source.lag())
 
     @app.timer(interval=10.0)
     async def report() -> None:

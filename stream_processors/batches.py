@@ -45,6 +45,7 @@ class KafkaBatches:
         self.conninfo = conninfo
         self._owned: frozenset[tuple[str, int]] = frozenset()
         self._next: dict[tuple[str, int], int] = {}  # next offset expected per partition, where known
+        self._landed: dict[tuple[str, int], int] = {}  # next offset to land per owned partition, where known
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kafka-batches")
         self._consumer = Consumer({
             **client_config,
@@ -100,8 +101,22 @@ class KafkaBatches:
     async def commit(self, next_offsets: dict[tuple[str, int], int]) -> None:
         """Tell Kafka how far landing got (lag tools read it; the worker never does)."""
         offsets = [TopicPartition(t, p, o) for (t, p), o in next_offsets.items() if (t, p) in self._owned]
+        self._landed.update({(tp.topic, tp.partition): tp.offset for tp in offsets})
         if offsets:
             await self._call(self._commit, offsets)
+
+    def lag(self) -> dict[tuple[str, int], int]:
+        """Per owned partition, how many events Kafka holds beyond what landed.
+
+        Uses the watermarks librdkafka caches from its fetches (no request to the
+        broker), so it is cheap enough for a timer; partitions not fetched yet are left out.
+        """
+        lag = {}
+        for topic, partition in sorted(self._owned):
+            low, high = self._consumer.get_watermark_offsets(TopicPartition(topic, partition), cached=True)
+            if high >= 0:
+                lag[(topic, partition)] = max(high - self._landed.get((topic, partition), max(low, 0)), 0)
+        return lag
 
     def _commit(self, offsets: list[TopicPartition]) -> None:
         try:
@@ -119,6 +134,7 @@ class KafkaBatches:
         for point in resume_points(owned, landed):
             self._consumer.seek(point)
         self._next = {tp: offset for tp, offset in landed.items() if tp in self._owned}
+        self._landed = dict(self._next)
 
     async def close(self) -> None:
         """Leave the group (the partitions move at once, not after the session timeout)."""
@@ -133,12 +149,14 @@ class KafkaBatches:
         consumer.assign(points)
         self._owned = frozenset((tp.topic, tp.partition) for tp in points)
         self._next = {tp: offset for tp, offset in landed.items() if tp in self._owned}
+        self._landed = dict(self._next)
         log.info("assigned %s", ", ".join(f"{tp.topic}[{tp.partition}]@{landed.get((tp.topic, tp.partition), 'first')}"
                                           for tp in points) or "nothing")
 
     def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         self._owned = frozenset()
         self._next = {}
+        self._landed = {}
         consumer.unassign()
         log.info("revoked %s", ", ".join(f"{tp.topic}[{tp.partition}]" for tp in partitions) or "nothing")
 

@@ -13,6 +13,7 @@ from rich.table import Table
 from stream_processors.app import APP_ID, ProcessorOptions, build_app, landing_targets
 from schemas.registry import SchemaError, load_registry
 from stream_processors.dead_letter_replay import LetterFilter, group_letters, list_letters, replay
+from stream_processors.metrics import WorkerMetrics
 from stream_processors.raw_tables import ensure_raw_tables
 from stream_processors.reload import ConfigWatch, LandingWorker, landing_plan, run_restarting
 from streammart.contract import CONTROL_TOPIC, dead_letter_topic, qualified
@@ -59,10 +60,14 @@ def prepare(config_path: Path) -> None:
               help="land what arrived within this long, even if the batch is not full")
 @click.option("--app-id", default=APP_ID, show_default=True,
               help="Faust app id, also the Kafka consumer group: workers with the same id share the work")
+@click.option("--metrics-port", type=click.IntRange(min=1, max=65535),
+              help="serve Prometheus metrics on 127.0.0.1:PORT/metrics (the stack's worker: "
+                   "STREAMMART_WORKER_METRICS_PORT, default 18086)")
 @click.option("-l", "--loglevel", type=click.Choice(["debug", "info", "warning", "error"]), default="info",
               show_default=True)
 @click.pass_obj
-def worker(config_path: Path, batch_size: int, batch_seconds: float, app_id: str, loglevel: str) -> None:
+def worker(config_path: Path, batch_size: int, batch_seconds: float, app_id: str, metrics_port: int | None,
+           loglevel: str) -> None:
     """Run a landing worker; start more for scale-out (same consumer group).
 
     The worker restarts itself (same pid) when the config comes to land other
@@ -82,8 +87,15 @@ def worker(config_path: Path, batch_size: int, batch_seconds: float, app_id: str
         raise click.ClickException(f"cannot reach Postgres: {exc}") from None
     except KafkaException as exc:
         raise click.ClickException(f"cannot reach Kafka at {settings.bootstrap_servers}: {exc}") from None
+    metrics = None
+    if metrics_port is not None:
+        metrics = WorkerMetrics({t.table.name: topic for topic, t in landing_targets(pipeline).items()})
+        try:
+            metrics.serve(metrics_port)
+        except OSError as exc:
+            raise click.ClickException(f"cannot serve metrics on 127.0.0.1:{metrics_port}: {exc.strerror}") from None
     app = build_app(pipeline, settings, ProcessorOptions(batch_size=batch_size, batch_seconds=batch_seconds,
-                                                         app_id=app_id))
+                                                         app_id=app_id, metrics=metrics))
     ConfigWatch(config_path, landing_plan(pipeline, load_registry()),
                 on_change=lambda reason: landing_worker.request_restart(reason)).attach(app)
     log.info("landing %s", ", ".join(tables))

@@ -64,6 +64,7 @@ class Settings(BaseSettings):
     airflow_admin_password: str | None = Field(None, description="password of Airflow's `admin` user (UI, REST API)")
     demo_api_port: int = 18081
     dashboard_port: int = 18085
+    worker_metrics_port: int = 18086
 
     read_secrets_file: bool = Field(True, description="fall back to <home>/secrets.env for unset secrets "
                                                       "(off in the processes the stack starts)")

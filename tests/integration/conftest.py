@@ -179,9 +179,10 @@ def run_producers(pipeline: Path, rejects_dir: Path, *args: str) -> subprocess.C
 class Worker:
     """A real `stream-processors worker` process, stopped (SIGTERM, then SIGKILL) on exit."""
 
-    def __init__(self, pipeline: Path, app_id: str, log: Path, env: dict[str, str] | None = None):
+    def __init__(self, pipeline: Path, app_id: str, log: Path, env: dict[str, str] | None = None,
+                 extra_args: Iterable[str] = ()):
         self.args = [str(BIN / "stream-processors"), "--config", str(pipeline), "worker", "--app-id", app_id,
-                     "--batch-seconds", "0.2"]
+                     "--batch-seconds", "0.2", *extra_args]
         self.log = log
         self.env = env or os.environ.copy()
         self.process: subprocess.Popen | None = None

@@ -147,8 +147,9 @@ def test_the_landing_worker_is_ours_before_and_after_faust_retitles_it() -> None
     """A worker re-executing itself for a new config shows its command line, then Faust's title."""
     from stack.pipeline_processes import processors
     from streammart.contract import LANDING_GROUP
+    from streammart.settings import Settings
 
-    spawned = " ".join(processors.command())
+    spawned = " ".join(processors.command(Settings()))
     faust_title = f"[Faust:Worker] -init- {LANDING_GROUP} -p 6066 /home/.stack/processors/{LANDING_GROUP}"
     assert processors.cmdline_marker in spawned
     assert processors.cmdline_marker in faust_title
