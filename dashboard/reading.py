@@ -89,7 +89,7 @@ def read_in_snapshot(conn: psycopg.Connection, page: Page) -> PageState:
                 f"{', '.join(missing)} {'does' if len(missing) == 1 else 'do'} not exist yet. "
                 "The next dbt cycle builds the marts (the streammart_microbatch DAG, or "
                 "python -m streammart.dbt_cycle)."))
-        if _all_empty(conn, page.marts):
+        if page.marts and _all_empty(conn, page.marts):
             return PageState(page.domain, "empty", message=(
                 f"{', '.join(page.marts)} exist but hold no rows. The figures appear once data "
                 "has landed and a dbt cycle has built the marts."))

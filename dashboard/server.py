@@ -3,7 +3,8 @@
 One page per domain (``dashboard/pages/<domain>.py``) at ``/<domain>``, its figures
 as JSON at ``/api/<domain>``; ``/`` lands on the first page. Each page polls its API
 every few seconds, so it follows the marts as the event-driven and micro-batch
-cycles refresh them. The server connects as ``reader``: select on the marts and
+cycles refresh them. ``/metrics`` is the stack's Prometheus endpoint for dbt (last
+cycle, its duration and tests) and mart freshness; the worker serves its own. The server connects as ``reader``: select on the marts and
 nothing else. Charts are drawn with plotly.js, served from the installed ``plotly``
 package, so pages work without internet access.
 """
@@ -19,8 +20,11 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Redirect
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
 from dashboard.pages import Page, pages
 from dashboard.reading import read_page
+from streammart.pipeline_status import stack_metrics_registry
 from streammart.settings import Settings, get_settings
 
 HERE = Path(__file__).resolve().parent
@@ -52,6 +56,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
+    metrics = stack_metrics_registry(settings)
+
+    @app.get("/metrics", include_in_schema=False)
+    def prometheus_metrics() -> Response:
+        return Response(generate_latest(metrics), media_type=CONTENT_TYPE_LATEST)
+
     @app.get("/vendor/plotly.min.js", include_in_schema=False)
     def plotly_js() -> FileResponse:
         return FileResponse(PLOTLY_JS, media_type="text/javascript")
@@ -81,6 +91,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 def main(port: int | None, host: str) -> None:
     """Serve the live dashboard on http://HOST:PORT/."""
     settings = get_settings()
+    for page in pages():
+        if page.background is not None:
+            page.background()
     uvicorn.run(create_app(settings), host=host, port=port or settings.dashboard_port, log_level="info")
 
 

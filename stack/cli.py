@@ -131,8 +131,45 @@ def status() -> None:
         table.add_row(Text(row.name), Text(row.state, style=style), Text(str(row.pid or "")),
                       Text(row.address or ""), Text(row.detail))
     stdout.print(table)
+    _print_pipeline(get_settings())
     if not all(row.up for row in rows):
         sys.exit(STATUS_EXIT_NOT_ALL_UP)
+
+
+def _age(seconds: float | None) -> str:
+    if seconds is None:
+        return "never built"
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min"
+
+
+def _print_pipeline(settings: Any) -> None:
+    """Events/s, lag and dead letters per topic; the last dbt cycle; each mart's freshness."""
+    from streammart.pipeline_status import FRESHNESS_THRESHOLD_SECONDS, dbt_figures, worker_figures
+
+    worker = worker_figures(settings)
+    if worker.error:
+        stdout.print(f"pipeline: {worker.error}", style="yellow")
+    elif worker.topics:
+        table = Table("topic", "events/s", "landed", "lag", "dead letters", title="landing (this worker's run)",
+                      title_justify="left")
+        for topic, t in worker.topics.items():
+            letters = ", ".join(f"{n:.0f} {stage}" for stage, n in sorted(t.dead_letters.items())) or "0"
+            table.add_row(topic, f"{t.events_per_second:,.0f}", f"{t.landed:,.0f}", f"{t.lag:,.0f}", letters)
+        stdout.print(table)
+    dbt = dbt_figures(settings)
+    if dbt.cycles:
+        last = dbt.cycles[0]
+        style = "red" if last.status == "failed" else "green"
+        stdout.print(Text(f"last dbt cycle: {last.status} at {last.ended_at:%H:%M:%S} UTC in {last.seconds:.1f} s, "
+                          f"{len(last.models_built)} models built, tests {last.tests_passed} passed / "
+                          f"{last.tests_failed} failed", style=style))
+    else:
+        stdout.print("no dbt cycle has run yet", style="yellow")
+    if dbt.freshness:
+        stale = set(dbt.stale())
+        stdout.print("mart freshness: " + ", ".join(
+            f"[{'red' if m in stale else 'green'}]{m} {_age(age)}[/]" for m, age in dbt.freshness.items()) +
+            f" (stale past {FRESHNESS_THRESHOLD_SECONDS / 60:.0f} min)")
 
 
 def _print_tail(paths: list[Path], lines: int, prefixed: bool) -> None:

@@ -42,7 +42,8 @@ from stack.processes import (
     running_pid,
     wait_until,
 )
-from streammart.contract import RAW_SCHEMA
+from stream_processors.raw_tables import BOOKKEEPING_SQL
+from streammart.contract import DEAD_LETTERS_TABLE, RAW_SCHEMA
 from streammart.settings import ROLES, Settings
 
 log = logging.getLogger(__name__)
@@ -286,7 +287,8 @@ def grant_statements(settings: Settings) -> list[sql.Composed]:
 
     ``ingest`` owns ``raw`` (creates and writes the raw tables); ``transform`` reads
     ``raw`` and may create schemas (dbt makes staging/intermediate/marts and grants
-    ``reader`` itself); ``reader`` can only connect until dbt grants it marts.
+    ``reader`` itself); ``reader`` can only connect until dbt grants it marts, and read
+    dead letters' positions and reasons (not their payload) for the pipeline page.
     TEMPORARY lets landing and dbt's incremental merges use temp tables.
     """
     ident = sql.Identifier
@@ -304,6 +306,15 @@ def grant_statements(settings: Settings) -> list[sql.Composed]:
         q("GRANT SELECT ON ALL TABLES IN SCHEMA {} TO {}").format(raw, transform),
         q("ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA {} GRANT SELECT ON TABLES TO {}").format(
             ingest, raw, transform
+        ),
+        # The bookkeeping tables exist from the start (owned by ingest, as the worker makes them), so
+        # reader can be given what the pipeline page shows of dead letters: never their payload.
+        q("SET ROLE {}").format(ingest),
+        *BOOKKEEPING_SQL,
+        q("RESET ROLE"),
+        q("GRANT USAGE ON SCHEMA {} TO {}").format(raw, reader),
+        q('GRANT SELECT (topic, partition, "offset", stage, error, at) ON {} TO {}').format(
+            ident(RAW_SCHEMA, DEAD_LETTERS_TABLE), reader
         ),
     ]
 

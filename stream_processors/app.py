@@ -267,8 +267,9 @@ def build_app(pipeline: PipelineConfig, settings: Settings, options: ProcessorOp
 
     if options.metrics is not None:
         @app.timer(interval=LAG_INTERVAL)
-        async def measure_lag() -> None:
+        async def measure() -> None:
             options.metrics.set_lag(source.lag())
+            options.metrics.update_rates()
 
     @app.timer(interval=10.0)
     async def report() -> None:

@@ -3,9 +3,13 @@
 Served on loopback by ``stream-processors worker --metrics-port N`` (the stack
 gives its worker ``STREAMMART_WORKER_METRICS_PORT``); each worker process has
 its own registry and port, so several workers on one host never mix figures.
-Events per second are ``rate(streammart_events_landed_total[1m])``.
+Events per second are ``rate(streammart_events_landed_total[1m])`` for Prometheus;
+``streammart_events_per_second`` (over the last few seconds) is for readers that
+scrape once, such as ``streammart-stack status`` and the dashboard.
 """
 from __future__ import annotations
+
+import time
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 
@@ -29,16 +33,32 @@ class WorkerMetrics:
                                     "refused them", ["topic", "stage"], registry=self.registry)
         self.batch_seconds = Histogram("streammart_batch_seconds", "Decoding and landing one batch, committed",
                                        buckets=BATCH_BUCKETS, registry=self.registry)
+        self.rate = Gauge("streammart_events_per_second", "Events landed per second over the last few seconds",
+                          ["topic"], registry=self.registry)
+        self._totals: dict[str, float] = {}
+        self._last_totals: dict[str, float] = {}
+        self._last_time = time.monotonic()
         self.lag = Gauge("streammart_consumer_lag", "Events Kafka holds that this worker has not landed yet, per "
                          "partition it owns", ["topic", "partition"], registry=self.registry)
 
     def record(self, result: LandResult, seconds: float) -> None:
         for table, rows in result.by_table.items():
-            self.landed.labels(self.table_topics.get(table, table)).inc(rows)
+            topic = self.table_topics.get(table, table)
+            self.landed.labels(topic).inc(rows)
+            self._totals[topic] = self._totals.get(topic, 0) + rows
         for letter in result.letters:
             self.dead_letters.labels(letter.topic, letter.stage).inc()
         self.redelivered.inc(result.duplicates)
         self.batch_seconds.observe(seconds)
+
+    def update_rates(self) -> None:
+        """Events per second per topic since the previous call."""
+        now = time.monotonic()
+        elapsed = max(now - self._last_time, 1e-6)
+        for topic in set(self.table_topics.values()) | set(self._totals):
+            landed = self._totals.get(topic, 0) - self._last_totals.get(topic, 0)
+            self.rate.labels(topic).set(round(landed / elapsed, 1))
+        self._last_totals, self._last_time = dict(self._totals), now
 
     def set_lag(self, lag: dict[tuple[str, int], int]) -> None:
         """The lag of the partitions owned now; partitions no longer owned disappear."""

@@ -35,6 +35,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from streammart.cycle_history import append_cycle
 from streammart.settings import PROJECT_ROOT, Settings, get_settings
 
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt"
@@ -78,6 +79,7 @@ class CyclePaths:
     log_dir: Path
     state_dir: Path
     lock_file: Path
+    history_file: Path
 
     @classmethod
     def for_settings(cls, settings: Settings, project_dir: Path = DBT_PROJECT_DIR) -> CyclePaths:
@@ -89,6 +91,7 @@ class CyclePaths:
             log_dir=base / "logs",
             state_dir=base / "state",
             lock_file=base / "cycle.lock",
+            history_file=base / "cycles.jsonl",
         )
 
     def has_state(self) -> bool:
@@ -198,7 +201,8 @@ def run_cycle(
             # A partial selection must not become the baseline: models it left out
             # would never see the rows that were fresher before it ran.
             save_state(paths)
-    result.seconds = round(time.monotonic() - started, 3)
+        result.seconds = round(time.monotonic() - started, 3)
+        append_cycle(paths.history_file, result.as_dict())
     return result
 
 

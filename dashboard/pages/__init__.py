@@ -33,11 +33,12 @@ class Page:
     marts: tuple[str, ...]  # "schema.relation" the page reads: a missing one is named, all empty means "no data yet"
     overview: Overview  # reads the figures; runs inside one repeatable-read, read-only snapshot
     position: int = 100  # navigation order (then title); the first page is where "/" lands
+    background: Callable[[], None] | None = None  # started with the server: for a page that samples over time
 
     def __post_init__(self) -> None:
         if not _DOMAIN.fullmatch(self.domain):
             raise ValueError(f"page domain {self.domain!r}: lower-case letters, digits and '_' only")
-        if not self.marts or not all(_RELATION.fullmatch(m) for m in self.marts):
+        if not all(_RELATION.fullmatch(m) for m in self.marts):
             raise ValueError(f"page {self.domain!r}: marts must be 'schema.relation' names, got {self.marts!r}")
 
 

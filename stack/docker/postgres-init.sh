@@ -31,5 +31,30 @@ CREATE SCHEMA IF NOT EXISTS raw AUTHORIZATION ingest;
 GRANT USAGE ON SCHEMA raw TO transform;
 GRANT SELECT ON ALL TABLES IN SCHEMA raw TO transform;
 ALTER DEFAULT PRIVILEGES FOR ROLE ingest IN SCHEMA raw GRANT SELECT ON TABLES TO transform;
+SET ROLE "ingest";
+CREATE TABLE IF NOT EXISTS "raw"."_ingest_offsets" (
+  topic text NOT NULL,
+  partition integer NOT NULL,
+  next_offset bigint NOT NULL,
+  updated_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+  PRIMARY KEY (topic, partition)
+);
+CREATE TABLE IF NOT EXISTS "raw"."_dead_letters" (
+  id bigserial PRIMARY KEY,
+  topic text NOT NULL,
+  partition integer NOT NULL,
+  "offset" bigint NOT NULL,
+  key bytea,
+  value bytea,
+  headers jsonb,
+  error text NOT NULL,
+  stage text NOT NULL,
+  at timestamptz NOT NULL DEFAULT clock_timestamp(),
+  UNIQUE (topic, partition, "offset")
+);
+ALTER TABLE "raw"."_dead_letters" ADD COLUMN IF NOT EXISTS replayed_at timestamptz, ADD COLUMN IF NOT EXISTS replayed_to text;
+RESET ROLE;
+GRANT USAGE ON SCHEMA "raw" TO "reader";
+GRANT SELECT (topic, partition, "offset", stage, error, at) ON "raw"."_dead_letters" TO "reader";
 COMMIT;
 SQL

@@ -135,7 +135,7 @@ def test_landing_metadata_macro_emits_the_contract_columns(stack_settings: Any, 
     from dbt.cli.main import dbtRunner
 
     paths = CyclePaths(DBT_PROJECT_DIR, DBT_PROJECT_DIR, tmp_path / "target", tmp_path / "logs", tmp_path / "state",
-                       tmp_path / "lock")
+                       tmp_path / "lock", tmp_path / "cycles.jsonl")
     with dbt_environment(stack_settings):
         outcome = dbtRunner().invoke(dbt_args(paths, ["compile"], "--inline", f"{{{{ {METADATA_MACRO}() }}}}",
                                               "--no-introspect", "--quiet"))

@@ -21,7 +21,7 @@ from psycopg import errors, sql
 from stack import airflow, kafka, postgres, services
 from stack.pipeline_processes import dashboard, demo_api, processors
 from stack.processes import listeners
-from streammart.contract import RAW_SCHEMA
+from streammart.contract import DEAD_LETTERS_TABLE, RAW_SCHEMA
 from streammart.settings import PROJECT_ROOT, READ_SECRETS_FILE, ROLES, SECRET_FIELDS, Settings
 
 PIPELINE_PROCESSES = (processors, demo_api, dashboard)
@@ -277,3 +277,12 @@ def test_each_process_gets_only_its_own_roles_credentials(running_airflow: Setti
         assert environment[READ_SECRETS_FILE] == "false", name
         wanted = {f"STREAMMART_PG_{role.upper()}_PASSWORD": running_airflow.password(role) for role in expected[name]}
         assert {key: value for key, value in environment.items() if key in secret_names} == wanted, name
+
+
+def test_reader_may_read_dead_letter_reasons_but_never_their_payload(running_stack: Settings) -> None:
+    letters = sql.Identifier(RAW_SCHEMA, DEAD_LETTERS_TABLE)
+    with connect(running_stack, "reader") as conn:
+        conn.execute(sql.SQL('SELECT topic, partition, "offset", stage, error, at FROM {}').format(letters))
+        for payload in ("key", "value", "headers"):
+            with pytest.raises(errors.InsufficientPrivilege):
+                conn.execute(sql.SQL("SELECT {} FROM {}").format(sql.Identifier(payload), letters))

@@ -54,7 +54,7 @@ def _dashboard_exposures() -> dict[str, set[str]]:
     return found
 
 
-@pytest.mark.parametrize("page", pages(), ids=lambda p: p.domain)
+@pytest.mark.parametrize("page", [p for p in pages() if p.marts], ids=lambda p: p.domain)
 def test_each_page_reads_what_its_dbt_exposure_declares(page: Page) -> None:
     exposures = _dashboard_exposures()
     assert page.domain in exposures, f"no dbt exposure of type dashboard with url …/{page.domain}"
@@ -62,7 +62,7 @@ def test_each_page_reads_what_its_dbt_exposure_declares(page: Page) -> None:
 
 
 @pytest.mark.parametrize("domain, marts", [("Retail", ("marts.x",)), ("re-tail", ("marts.x",)),
-                                           ("retail", ()), ("retail", ("fct_orders",))])
+                                           ("retail", ("fct_orders",))])
 def test_a_page_needs_a_plain_domain_and_qualified_marts(domain: str, marts: tuple[str, ...]) -> None:
     with pytest.raises(ValueError):
         Page(domain=domain, title="t", heading="h", marts=marts, overview=lambda conn: {})
