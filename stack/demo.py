@@ -162,6 +162,23 @@ def main() -> None:
 
 
 @main.command()
+@click.option("--serve/--no-serve", default=False, show_default=True, help="serve the pages on 127.0.0.1 afterwards")
+@click.option("--port", type=click.IntRange(1, 65535), default=18087, show_default=True)
+def docs(serve: bool, port: int) -> None:
+    """Generate the dbt documentation (models, tests, lineage, column types) and optionally serve it."""
+    from streammart.dbt_docs import generate_docs, serve_docs
+
+    try:
+        index = generate_docs()
+    except RuntimeError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"dbt docs written to {index}")
+    if serve:
+        click.echo(f"serving on http://127.0.0.1:{port}/ (Ctrl-C stops)")
+        serve_docs(port)
+
+
+@main.command()
 def demo() -> None:
     """Start the stack, replay the sample data, land it and build the marts with Airflow."""
     console = make_console()

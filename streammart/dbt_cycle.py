@@ -250,6 +250,7 @@ def profile_environment(settings: Settings) -> dict[str, str]:
         "STREAMMART_PG_PORT": str(settings.pg_port),
         "STREAMMART_PG_DATABASE": settings.pg_database,
         "STREAMMART_PG_TRANSFORM_PASSWORD": settings.password("transform"),
+        "STREAMMART_DBT_TARGET": settings.dbt_target,
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
 

@@ -16,6 +16,7 @@ import os
 from collections.abc import Collection
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -65,6 +66,7 @@ class Settings(BaseSettings):
     demo_api_port: int = 18081
     dashboard_port: int = 18085
     worker_metrics_port: int = 18086
+    dbt_target: Literal["dev", "ci", "prod"] = Field("dev", description="the output of dbt/profiles.yml dbt uses")
 
     read_secrets_file: bool = Field(True, description="fall back to <home>/secrets.env for unset secrets "
                                                       "(off in the processes the stack starts)")
