@@ -181,13 +181,14 @@ def ceiling(settings, contract: Contract, domain: str, values: list[bytes], batc
     return len(values) / elapsed, sum(d for _, _, d in runs) / len(values) * 1e6
 
 
-def produce(config: dict[str, str], topic: str, values: list[bytes]) -> float:
+def produce(config: dict[str, str], topic: str, values: list[bytes], first: int = 0) -> float:
+    """Events ``values`` keyed like ``order(first + i)``, all acknowledged; returns events/s."""
     producer = Producer({**config, "enable.idempotence": True, "linger.ms": 20, "compression.type": "lz4"})
     started = time.perf_counter()
     for i, value in enumerate(values):
         while True:
             try:
-                producer.produce(topic, key=f"B{i:07d}".encode(), value=value)
+                producer.produce(topic, key=f"B{first + i:07d}".encode(), value=value)
                 break
             except BufferError:
                 producer.poll(0.05)

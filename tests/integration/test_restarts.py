@@ -7,90 +7,27 @@ shared test stack would pull the ground from under Airflow and the other tests.
 """
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import socket
-import subprocess
-import tempfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
-import psycopg
 import pytest
 
-from stack.services import with_secrets
-from streammart.settings import PROJECT_ROOT, Settings, kafka_client_config
+from stack.throwaway import ThrowawayStack, throwaway_stack
 from streammart.topics import ensure_topics
-from tests.integration.conftest import (BIN, Scratch, Worker, landed_orders, orders_landing_counts, produce_orders,
-                                       wait_for)
+from tests.integration.conftest import Scratch, Worker, landed_orders, orders_landing_counts, produce_orders, wait_for
 from stream_processors.lag import landing_lag
 
 pytestmark = pytest.mark.services
 EVENTS = 60_000
 
 
-def free_ports(n: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(n)]
-    try:
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
-
-
-@dataclass
-class OwnStack:
-    """Postgres + Kafka started by ``streammart-stack`` for this module only."""
-
-    home: Path
-    env: dict[str, str]
-    settings: Settings | None = None
-
-    def run(self, *args: str) -> None:
-        result = subprocess.run([str(BIN / "streammart-stack"), *args], env=self.env, capture_output=True,
-                                text=True, timeout=300, cwd=PROJECT_ROOT)
-        assert result.returncode == 0, f"streammart-stack {' '.join(args)} failed:\n{result.stdout}{result.stderr}"
-
-    def restart(self, service: str) -> None:
-        self.run("stop", service)
-        self.run("start", service)
-
-    @property
-    def kafka_config(self) -> dict[str, str]:
-        return kafka_client_config(self.settings)
-
-    def query(self, read: Callable[[psycopg.Connection], Any]) -> Any:
-        """A fresh connection per question: the server under test comes and goes."""
-        with psycopg.connect(self.settings.conninfo("admin"), autocommit=True, connect_timeout=5) as conn:
-            return read(conn)
-
-
 @pytest.fixture(scope="module")
-def own_stack() -> Iterator[OwnStack]:
-    # Not under pytest's 0700 tmp dirs: the Postgres server runs as the postgres OS user when tests run as root.
-    home = Path(tempfile.mkdtemp(prefix="streammart-restarts-"))
-    home.chmod(0o755)
-    pg_port, kafka_port, controller_port = free_ports(3)
-    ports = {"STREAMMART_PG_PORT": pg_port, "STREAMMART_KAFKA_PORT": kafka_port,
-             "STREAMMART_KAFKA_CONTROLLER_PORT": controller_port}
-    env = {**os.environ, "STREAMMART_HOME": str(home), **{name: str(port) for name, port in ports.items()}}
-    own = OwnStack(home, env)
-    try:
-        own.run("start", "postgres", "kafka")
-        own.settings = with_secrets(Settings(home=home, pg_port=pg_port, kafka_port=kafka_port,
-                                             kafka_controller_port=controller_port))
+def own_stack() -> Iterator[ThrowawayStack]:
+    with throwaway_stack("streammart-restarts-") as own:
         yield own
-    finally:
-        own.run("stop", "--purge")
-        shutil.rmtree(home, ignore_errors=True)
 
 
-def _land_through(own: OwnStack, scratch: Scratch, outage: Callable[[], None]) -> str:
+def _land_through(own: ThrowawayStack, scratch: Scratch, outage: Callable[[], None]) -> str:
     """Half the events, a worker, ``outage`` once landing is under way, then the other half; the worker's log.
 
     The second half exists only after the outage, so landing it proves the worker
