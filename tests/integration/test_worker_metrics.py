@@ -2,24 +2,17 @@
 batch latency and per-partition lag, as a scraper reads them."""
 from __future__ import annotations
 
-import socket
-
 import pytest
 import requests
 from confluent_kafka import Producer
 from prometheus_client.parser import text_string_to_metric_families
 
+from stack.throwaway import free_ports
 from streammart.topics import ensure_topics
 from tests.integration.conftest import Worker, caught_up, order, orders_source, produce, wait_for
 
 pytestmark = pytest.mark.services
 ORDERS = 300
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def scrape(port: int) -> dict[tuple[str, tuple], float]:
@@ -37,7 +30,7 @@ def test_the_worker_exposes_landed_events_dead_letters_latency_and_lag(scratch, 
     poison.produce(topic, key=b"bad", value=b"not avro at all")
     assert poison.flush(30) == 0
     pipeline = scratch.pipeline_of(orders_source(scratch.domain, scratch.tmp / "unused.csv"))
-    port = free_port()
+    port, = free_ports(1)
     log = scratch.tmp / "worker.log"
 
     with Worker(pipeline, scratch.app_id, log, extra_args=["--metrics-port", str(port)]) as worker:

@@ -1,20 +1,18 @@
 """Dashboard processes of a test's own, with settings that differ from the stack's."""
 from __future__ import annotations
 
-import socket
 import subprocess
 from pathlib import Path
 
 import requests
 
+from stack.throwaway import free_ports
 from streammart.settings import PROJECT_ROOT
 from tests.integration.conftest import BIN, wait_for
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    return free_ports(1)[0]
 
 
 class DashboardServer:
