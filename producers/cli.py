@@ -195,13 +195,15 @@ def sample(domain: str, out: Path | None, scale: int, seed: int) -> None:
 
 @main.command("demo-api")
 @click.option("--port", type=int, default=None, help="default: STREAMMART_DEMO_API_PORT (18081)")
-@click.option("--data", "data_dir", type=click.Path(path_type=Path, file_okay=False),
-              default=PROJECT_ROOT / "data" / "retail", show_default=True)
-def demo_api(port: int | None, data_dir: Path) -> None:
-    """Serve the sample customers as a paginated JSON API on 127.0.0.1."""
+@click.option("--data", "data_dirs", type=click.Path(path_type=Path, file_okay=False), multiple=True,
+              default=[PROJECT_ROOT / "data" / "retail", PROJECT_ROOT / "data" / "telehealth"], show_default=True,
+              help="a folder whose *.json arrays are served (repeatable)")
+def demo_api(port: int | None, data_dirs: tuple[Path, ...]) -> None:
+    """Serve the sample collections (retail customers, telehealth appointments) as a paginated JSON API
+    on 127.0.0.1."""
     from producers.demo_api import serve
 
-    serve(data_dir, port or get_settings().demo_api_port)
+    serve(data_dirs, port or get_settings().demo_api_port)
 
 
 if __name__ == "__main__":
