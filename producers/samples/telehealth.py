@@ -86,6 +86,11 @@ def _slot(rng: random.Random) -> datetime:
     return datetime(day.year, day.month, day.day, rng.randint(7, 20), 15 * rng.randrange(4), tzinfo=timezone.utc)
 
 
+def _evening_overrun(scheduled: datetime) -> int:
+    """Minutes evening consultations run over: the day's delays pile up after 17:00."""
+    return 3 * max(0, scheduled.hour - 16)
+
+
 def _versions(rng: random.Random, n: int, doctor: dict, patient_count: int) -> list[dict]:
     """The appointment's versions as the API showed them over time: booked, then its outcome."""
     scheduled = _slot(rng)
@@ -118,7 +123,7 @@ def _versions(rng: random.Random, n: int, doctor: dict, patient_count: int) -> l
     ended = scheduled + timedelta(minutes=high + 15)
     final = dict(confirmed, status=outcome, updated_at=_iso(ended))
     if outcome == "completed":
-        final.update(duration_minutes=rng.randint(low, high), rating=rng.choices([1, 2, 3, 4, 5], [2, 3, 10, 35, 50])[0])
+        final.update(duration_minutes=rng.randint(low, high) + _evening_overrun(scheduled), rating=rng.choices([1, 2, 3, 4, 5], [2, 3, 10, 35, 50])[0])
     return [booked, confirmed, final]
 
 

@@ -2,9 +2,17 @@
 landed into a scratch domain (exact counts) or into the real telehealth tables (for the marts)."""
 from __future__ import annotations
 
-import yaml
-import pytest
+import json
+from collections import defaultdict
+from datetime import date, timedelta, timezone
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
 
+import pytest
+import yaml
+
+from producers.parsing import FieldError, RecordParser
+from streammart.pipeline import SourceConfig
 from streammart.settings import PROJECT_ROOT
 from tests.integration.conftest import Scratch, land, run_producers, serve_api
 
@@ -43,3 +51,51 @@ def telehealth_landed(running_stack, tmp_path_factory) -> Scratch:
     scratch = Scratch("telehealth", tmp_path_factory.mktemp("telehealth"))
     produce_and_land(running_stack, scratch, "test-telehealth-landing")
     return scratch
+
+
+def appointments_parser() -> RecordParser:
+    """Parses appointments exactly as pipeline.yml's telehealth_appointments source does."""
+    [source] = [s for s in telehealth_sources("telehealth", "http://unused") if s["entity"] == "appointments"]
+    return RecordParser(SourceConfig.model_validate(source))
+
+
+def latest_appointments(listing: Path) -> dict[str, dict]:
+    """appointment_id → its latest version (newest updated_at) among the records the producer accepts."""
+    parser = appointments_parser()
+    latest: dict[str, dict] = {}
+    for item in json.loads(listing.read_text(encoding="utf-8")):
+        try:
+            record = parser.parse(item)
+        except FieldError:
+            continue
+        known = latest.get(record["appointment_id"])
+        if known is None or record["updated_at"] >= known["updated_at"]:
+            latest[record["appointment_id"]] = record
+    return latest
+
+
+def expected_funnel(listing: Path) -> dict[tuple[date, str], tuple[int, int, int, int, int]]:
+    """(week of the slot, doctor) → (booked, confirmed, completed, cancelled, no-show), computed here from
+    the file with the rules the marts promise: the latest version wins, weeks start on Monday in UTC, an
+    appointment was confirmed when it has a confirmation time or was completed or missed."""
+    funnel: dict[tuple[date, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
+    for record in latest_appointments(listing).values():
+        day = record["scheduled_at"].astimezone(timezone.utc).date()
+        group = funnel[(day - timedelta(days=day.weekday()), record["doctor_id"])]
+        status = record["status"]
+        group[0] += 1
+        group[1] += record["confirmed_at"] is not None or status in ("completed", "no_show")
+        group[2] += status == "completed"
+        group[3] += status == "cancelled"
+        group[4] += status == "no_show"
+    return {key: tuple(value) for key, value in funnel.items()}
+
+
+def expected_duration_by_hour(listing: Path) -> dict[int, tuple[int, Decimal]]:
+    """UTC hour of the slot → (completed consultations, average minutes rounded to 2 places)."""
+    minutes: dict[int, list[int]] = defaultdict(list)
+    for record in latest_appointments(listing).values():
+        if record["status"] == "completed" and record["duration_minutes"] is not None:
+            minutes[record["scheduled_at"].astimezone(timezone.utc).hour].append(record["duration_minutes"])
+    return {hour: (len(values), (Decimal(sum(values)) / len(values)).quantize(Decimal("0.01"), ROUND_HALF_UP))
+            for hour, values in minutes.items()}
