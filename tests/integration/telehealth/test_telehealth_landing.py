@@ -1,7 +1,6 @@
 """The shipped telehealth sample on the real stack: exactly its rows land, exactly its rejects are reported."""
 from __future__ import annotations
 
-import psycopg
 import pytest
 from psycopg import sql
 
