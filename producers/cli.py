@@ -5,6 +5,7 @@ import logging
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -179,6 +180,45 @@ def validate(config_path: Path, sources: tuple[str, ...], max_rejects: int | Non
                         produced="valid"))
 
 
+def _instant(value: str | None) -> datetime | None:
+    from producers.polling import parse_instant
+
+    try:
+        return parse_instant(value)
+    except ValueError:
+        raise click.BadParameter(f"not an ISO 8601 date or timestamp: {value!r}") from None
+
+
+@main.command()
+@click.argument("sources", nargs=-1)
+@click.option("--since", default=None, help="backfill: start of the window (ISO 8601, UTC unless it says)")
+@click.option("--until", default=None, help="backfill: end of the window, excluded")
+@click.option("--rejects-dir", type=click.Path(path_type=Path, file_okay=False),
+              default=PROJECT_ROOT / "rejects", show_default=True)
+@click.pass_obj
+def poll(config_path: Path, sources: tuple[str, ...], since: str | None, until: str | None,
+         rejects_dir: Path) -> None:
+    """Publish what changed since the last poll of SOURCES (default: every source with `incremental`).
+
+    The cursor of each source is kept under STREAMMART_HOME/poll-state and moves only once
+    Kafka has every event of the poll. With --since and --until, republish that window of
+    the API's history instead, leaving the cursor alone.
+    """
+    from producers.polling import poll_configured
+
+    try:
+        results = poll_configured(list(sources) or None, _instant(since), _instant(until), config_path, rejects_dir)
+    except (PipelineConfigError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+    for result in results:
+        report_source(console, result.summary, result.schema_name)
+        before, after = (c.at.isoformat() if c.at else "none" for c in (result.cursor_before, result.cursor_after))
+        console.print(f"{result.summary.source}: cursor {before} -> {after}"
+                      + ("" if result.saved else " (not moved)"))
+    make_console().print(summary_table([r.summary for r in results], "poll summary", "produced"))
+    sys.exit(1 if any(r.summary.failure or not r.summary.accounted for r in results) else 0)
+
+
 @main.command()
 @click.argument("domain", type=click.Choice(sample_domains()))
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=None,
@@ -195,13 +235,15 @@ def sample(domain: str, out: Path | None, scale: int, seed: int) -> None:
 
 @main.command("demo-api")
 @click.option("--port", type=int, default=None, help="default: STREAMMART_DEMO_API_PORT (18081)")
-@click.option("--data", "data_dir", type=click.Path(path_type=Path, file_okay=False),
-              default=PROJECT_ROOT / "data" / "retail", show_default=True)
-def demo_api(port: int | None, data_dir: Path) -> None:
-    """Serve the sample customers as a paginated JSON API on 127.0.0.1."""
+@click.option("--data", "data_dirs", type=click.Path(path_type=Path, file_okay=False), multiple=True,
+              default=[PROJECT_ROOT / "data" / "retail", PROJECT_ROOT / "data" / "telehealth"], show_default=True,
+              help="a folder whose *.json arrays are served (repeatable)")
+def demo_api(port: int | None, data_dirs: tuple[Path, ...]) -> None:
+    """Serve the sample collections (retail customers, telehealth appointments) as a paginated JSON API
+    on 127.0.0.1."""
     from producers.demo_api import serve
 
-    serve(data_dir, port or get_settings().demo_api_port)
+    serve(data_dirs, port or get_settings().demo_api_port)
 
 
 if __name__ == "__main__":

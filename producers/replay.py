@@ -26,6 +26,10 @@ from schemas.wire import encode
 from streammart.contract import event_time_value
 from streammart.pipeline import SourceConfig
 
+#: ``skip_if(record, event_id)``: why a valid record is not to be published (it is then
+#: counted and written as skipped), or None to publish it.
+SkipRule = Callable[[dict, str], str | None]
+
 
 @dataclass
 class ReplaySummary:
@@ -57,8 +61,9 @@ class SourceReplay:
     """Replays one configured source into its topic (or, with a DryRun sink, only validates it)."""
 
     def __init__(self, config: SourceConfig, sink: Sink, rejects_dir: Path, max_rejects: int | None = None,
-                 pacer: Pacer | None = None):
+                 pacer: Pacer | None = None, skip_if: SkipRule | None = None):
         self.config = config
+        self.skip_if = skip_if
         self.sink = sink
         self.parser = RecordParser(config)
         self.rejects = RejectLog(rejects_dir, config.name, limit=max_rejects)
@@ -93,6 +98,10 @@ class SourceReplay:
             value = encode(self.config.schema, record)
             key = events.natural_key(record, self.config.key)
             event = events.event_id(self.config.name, key, record)
+            reason = self.skip_if(record, event) if self.skip_if else None
+            if reason:
+                self.rejects.add(Reject(raw.position, None, reason, raw.raw, outcome="skipped"))
+                return None
             self.sink.publish(self.config.topic, key.encode(), value,
                               events.headers(self.config.name, str(raw.position), event))
             self._handed += 1

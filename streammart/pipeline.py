@@ -85,6 +85,21 @@ class Pagination(BaseModel):
         return self
 
 
+class Incremental(BaseModel):
+    """How `producers poll` asks an HTTP API for what changed since its last poll.
+
+    The cursor (the newest value of ``field`` published, and the events published at that
+    instant) is kept in a state file, so a poll publishes only new or changed records and a
+    restart neither loses nor repeats any.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    param: str = Field(min_length=1, description="query parameter carrying the cursor: the API returns records "
+                                                 "whose `field` is at or after it (`updated_since`)")
+    field: str = Field(min_length=1, description="contract timestamp field the API filters on and the cursor "
+                                                 "follows (`updated_at`)")
+
+
 BLANKS = Literal["null", "keep"]
 ISO_8601 = "iso8601"
 
@@ -117,7 +132,7 @@ class FieldRules(BaseModel):
 
 
 _FORMAT_OPTIONS = {"delimiter": {"csv"}, "quotechar": {"csv"}, "records_path": {"json", "http"},
-                   "record_per_file": {"json"}, "pagination": {"http"}}
+                   "record_per_file": {"json"}, "pagination": {"http"}, "incremental": {"http"}}
 
 
 class SourceConfig(BaseModel):
@@ -141,6 +156,8 @@ class SourceConfig(BaseModel):
                                                        "the document (`data`, `payload.items`)")
     record_per_file: bool = Field(False, description="json: each file holds one record (an object)")
     pagination: Pagination | None = Field(None, description="http: how pages are walked")
+    incremental: Incremental | None = Field(None, description="http: how `producers poll` asks only for what "
+                                                              "changed since its last poll")
     key: list[str] = Field(min_length=1, description="contract fields forming the Kafka key (the natural key)")
     event_time: str | None = Field(None, description="timestamp or date field carrying the event time")
     columns: dict[str, str] = Field(default_factory=dict, description="source column → contract field renames")
@@ -272,6 +289,11 @@ def _check_source_against_schema(s: SourceConfig, schema: Schema) -> list[str]:
         if missing:
             problems.append(f"{label} names fields not in {schema.name}: {', '.join(missing)} "
                             f"(fields: {', '.join(kinds)})")
+    if s.incremental and kinds.get(s.incremental.field) != "timestamp":
+        problems.append(f"incremental.field: {s.incremental.field} must be a timestamp field of {schema.name}")
+    if s.incremental and s.pagination and s.incremental.param in (s.pagination.params.keys() | {
+            s.pagination.size_param, s.pagination.page_param, s.pagination.cursor_param}):
+        problems.append(f"incremental.param: {s.incremental.param} clashes with the pagination's query parameters")
     if s.event_time in kinds and kinds[s.event_time] not in ("timestamp", "date"):
         problems.append(f"event_time: {s.event_time} is a {kinds[s.event_time]} field; it must be a timestamp "
                         "or a date")

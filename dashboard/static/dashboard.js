@@ -66,12 +66,13 @@ window.Dashboard = (() => {
     return out;
   };
   const theme = () => {
-    const axis = { gridcolor: css("--line"), linecolor: css("--line"), zeroline: false, automargin: true,
-                   tickfont: { color: css("--muted") } };
+    // one object per axis: plotly writes the type it infers into the layout it is given
+    const axis = () => ({ gridcolor: css("--line"), linecolor: css("--line"), zeroline: false, automargin: true,
+                          tickfont: { color: css("--muted") } });
     return {
       font: { family: css("--font"), size: 12, color: css("--ink") },
       paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)",
-      margin: { l: 8, r: 8, t: 8, b: 8 }, xaxis: axis, yaxis: axis,
+      margin: { l: 8, r: 8, t: 8, b: 8 }, xaxis: axis(), yaxis: axis(),
       showlegend: false, legend: { orientation: "h", y: -0.2 }, bargap: 0.18,
       hoverlabel: { font: { family: css("--font") } }, colorway: palette(),
     };

@@ -50,8 +50,9 @@ print("RESULT " + json.dumps(info, default=str))
 """
 
 
-def _inspect(tmp_path: Path, extra_env: dict[str, str | None] | None = None) -> dict:
-    """Load the DAG folder in a fresh interpreter; ``None`` in extra_env unsets a variable."""
+def _inspect(tmp_path: Path, extra_env: dict[str, str | None] | None = None, script: str = INSPECT) -> dict:
+    """Load the DAG folder in a fresh interpreter and run ``script`` on its DagBag (it prints
+    ``RESULT <json>``); ``None`` in extra_env unsets a variable."""
     home = tmp_path / "airflow"
     home.mkdir()
     env = {
@@ -70,7 +71,7 @@ def _inspect(tmp_path: Path, extra_env: dict[str, str | None] | None = None) -> 
         else:
             env[name] = value
     completed = subprocess.run(
-        [sys.executable, "-c", INSPECT, str(DAGS_FOLDER)],
+        [sys.executable, "-c", script, str(DAGS_FOLDER)],
         capture_output=True, text=True, env=env, cwd=tmp_path, timeout=240,
     )
     lines = [line for line in completed.stdout.splitlines() if line.startswith("RESULT ")]

@@ -1,6 +1,14 @@
 import pytest
 
-from streammart.pipeline import FieldRules, ListSplit, Pagination, PipelineConfigError, SourceConfig, load_pipeline
+from streammart.pipeline import (
+    FieldRules,
+    Incremental,
+    ListSplit,
+    Pagination,
+    PipelineConfigError,
+    SourceConfig,
+    load_pipeline,
+)
 from streammart.settings import PROJECT_ROOT
 
 
@@ -91,7 +99,7 @@ def test_field_rules_fall_back_to_the_source(tmp_path):
     assert (source.rules_for("order_ts").date_formats, source.rules_for("order_ts").dayfirst) == (["%Y"], None)
 
 
-@pytest.mark.parametrize("model", [SourceConfig, FieldRules, Pagination])
+@pytest.mark.parametrize("model", [SourceConfig, FieldRules, Pagination, Incremental])
 def test_every_config_key_is_in_the_reference(model):
     reference = (PROJECT_ROOT / "docs" / "sources.md").read_text()
     keys = [field.alias or name for name, field in model.model_fields.items()]
