@@ -9,7 +9,7 @@ from psycopg import sql
 from producers.rejects import load_rejects
 from producers.samples import movies
 from tests.integration.conftest import count
-from tests.integration.movies.conftest import SAMPLE, good_title_files, produce_and_land
+from tests.integration.movies.landing import SAMPLE, good_title_files, produce_and_land
 
 pytestmark = pytest.mark.services
 

@@ -7,7 +7,7 @@ import psycopg
 import pytest
 
 from streammart.dbt_cycle import run_cycle
-from tests.integration.movies.conftest import good_title_files
+from tests.integration.movies.landing import good_title_files
 
 pytestmark = pytest.mark.services
 
