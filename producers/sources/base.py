@@ -118,7 +118,7 @@ def open_source(config: "SourceConfig", check_header: "HeaderCheck | None" = Non
         return HttpSource(config.url, config.pagination, config.records_path)
     if not any(ch in str(config.path) for ch in "*?["):
         return _file_source(config, config.path, check_header)
-    files = sorted(config.path.parent.glob(config.path.name))
+    files = sorted(config.path.parent.glob(config.path.name), key=lambda p: p.name)
     if not files:
         raise SourceReadError(f"source {config.name!r}: no file matches {config.path}")
     return MultiFileSource([_file_source(config, f, check_header) for f in files])

@@ -27,6 +27,26 @@ def _line(text: str, index: int) -> int:
     return text.count("\n", 0, index) + 1
 
 
+class _LineCounter:
+    """Line numbers of positions met in order: counts only the newlines since the last one.
+
+    Counting from the start of the text for every record made reading a big array
+    quadratic (a 5 MB array of 2,000 records spent 10 s counting newlines).
+    """
+
+    def __init__(self, text: str):
+        self.text = text
+        self.index = 0
+        self.line = 1
+
+    def at(self, index: int) -> int:
+        if index < self.index:
+            return _line(self.text, index)
+        self.line += self.text.count("\n", self.index, index)
+        self.index = index
+        return self.line
+
+
 class JsonFile:
     """A JSON file read whole (counting its records up front would mean parsing it twice)."""
 
@@ -112,13 +132,14 @@ class JsonArraySource(JsonFile):
 
     def _elements(self, text: str, index: int) -> Iterator[RawRecord]:
         """Yields the array's records; returns the index after its closing ``]``."""
+        lines = _LineCounter(text)
         while True:
             index = _WHITESPACE.match(text, index).end()
             if index >= len(text):
                 raise self.fail(text, len(text), "the array is not closed (the file ends first)")
             if text[index] == "]":
                 return index + 1
-            line = _line(text, index)
+            line = lines.at(index)
             try:
                 item, end = _DECODER.raw_decode(text, index)
             except json.JSONDecodeError as exc:

@@ -25,6 +25,13 @@ _BYTE_ORDER_MARKS = [
 _ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
 
 
+def _encoding_of(start: bytes, configured: str) -> str:
+    for mark, encoding in _BYTE_ORDER_MARKS:
+        if start.startswith(mark):
+            return encoding
+    return configured
+
+
 def detect_encoding(path: Path, configured: str) -> str:
     """The configured encoding, unless the file starts with a byte-order mark, which then decides."""
     try:
@@ -32,10 +39,7 @@ def detect_encoding(path: Path, configured: str) -> str:
             start = handle.read(4)
     except OSError as exc:
         raise SourceReadError(f"cannot read {path}: {exc.strerror}") from None
-    for mark, encoding in _BYTE_ORDER_MARKS:
-        if start.startswith(mark):
-            return encoding
-    return configured
+    return _encoding_of(start, configured)
 
 
 def open_text(path: Path, configured: str) -> tuple[TextIO, str]:
@@ -48,10 +52,17 @@ def open_text(path: Path, configured: str) -> tuple[TextIO, str]:
 
 
 def read_text(path: Path, configured: str) -> tuple[str, str]:
-    """The whole file as text (bad bytes escaped) and the encoding used."""
-    handle, encoding = open_text(path, configured)
-    with handle:
-        return handle.read(), encoding
+    """The whole file as text (bad bytes escaped, line endings as they are) and the encoding used.
+
+    Read in one go and decoded at once: thousands of one-record files would
+    otherwise pay a second open (for the byte-order mark) and a text wrapper each.
+    """
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise SourceReadError(f"cannot read {path}: {exc.strerror}") from None
+    encoding = _encoding_of(data[:4], configured)
+    return data.decode(encoding, errors="surrogateescape"), encoding
 
 
 def undecodable(text: str, encoding: str) -> str | None:
