@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from producers.sources.base import Position, RawRecord, SourceReadError
-from producers.sources.text import as_read, column_with_bad_bytes, read_text, undecodable
+from producers.sources.text import as_read, column_with_bad_bytes, decode, read_bytes, undecodable
 
 _DECODER = json.JSONDecoder()
 _WHITESPACE = re.compile(r"\s*")
@@ -54,12 +54,16 @@ class JsonFile:
         self.path = Path(path)
         self.encoding = encoding
         self.encoding_used = encoding
+        self._read_ahead: bytes | SourceReadError | None = None
 
     def total_hint(self) -> int | None:
         return None
 
     def text(self) -> str:
-        text, self.encoding_used = read_text(self.path, self.encoding)
+        data, self._read_ahead = self._read_ahead, None
+        if isinstance(data, SourceReadError):
+            raise data
+        text, self.encoding_used = decode(read_bytes(self.path) if data is None else data, self.encoding)
         return text
 
     def record(self, line: int, item: Any, raw: str) -> RawRecord:
@@ -165,6 +169,13 @@ class JsonObjectSource(JsonFile):
 
     def total_hint(self) -> int | None:
         return 1
+
+    def read_ahead(self) -> None:
+        """Read the file's bytes now (from a reader thread); a failure is raised when its records are read."""
+        try:
+            self._read_ahead = read_bytes(self.path)
+        except SourceReadError as exc:
+            self._read_ahead = exc
 
     def records(self) -> Iterator[RawRecord]:
         text = self.text()

@@ -51,16 +51,19 @@ def open_text(path: Path, configured: str) -> tuple[TextIO, str]:
         raise SourceReadError(f"cannot read {path}: {exc.strerror}") from None
 
 
-def read_text(path: Path, configured: str) -> tuple[str, str]:
-    """The whole file as text (bad bytes escaped, line endings as they are) and the encoding used.
-
-    Read in one go and decoded at once: thousands of one-record files would
-    otherwise pay a second open (for the byte-order mark) and a text wrapper each.
-    """
+def read_bytes(path: Path) -> bytes:
+    """The whole file's bytes, in one open."""
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except OSError as exc:
         raise SourceReadError(f"cannot read {path}: {exc.strerror}") from None
+
+
+def decode(data: bytes, configured: str) -> tuple[str, str]:
+    """A file's bytes as text (bad bytes escaped, line endings as they are) and the encoding used.
+
+    A byte-order mark at the start decides the encoding and is not part of the text.
+    """
     encoding = _encoding_of(data[:4], configured)
     return data.decode(encoding, errors="surrogateescape"), encoding
 
