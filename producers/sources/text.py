@@ -25,6 +25,13 @@ _BYTE_ORDER_MARKS = [
 _ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
 
 
+def _encoding_of(start: bytes, configured: str) -> str:
+    for mark, encoding in _BYTE_ORDER_MARKS:
+        if start.startswith(mark):
+            return encoding
+    return configured
+
+
 def detect_encoding(path: Path, configured: str) -> str:
     """The configured encoding, unless the file starts with a byte-order mark, which then decides."""
     try:
@@ -32,10 +39,7 @@ def detect_encoding(path: Path, configured: str) -> str:
             start = handle.read(4)
     except OSError as exc:
         raise SourceReadError(f"cannot read {path}: {exc.strerror}") from None
-    for mark, encoding in _BYTE_ORDER_MARKS:
-        if start.startswith(mark):
-            return encoding
-    return configured
+    return _encoding_of(start, configured)
 
 
 def open_text(path: Path, configured: str) -> tuple[TextIO, str]:
@@ -47,11 +51,21 @@ def open_text(path: Path, configured: str) -> tuple[TextIO, str]:
         raise SourceReadError(f"cannot read {path}: {exc.strerror}") from None
 
 
-def read_text(path: Path, configured: str) -> tuple[str, str]:
-    """The whole file as text (bad bytes escaped) and the encoding used."""
-    handle, encoding = open_text(path, configured)
-    with handle:
-        return handle.read(), encoding
+def read_bytes(path: Path) -> bytes:
+    """The whole file's bytes, in one open."""
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise SourceReadError(f"cannot read {path}: {exc.strerror}") from None
+
+
+def decode(data: bytes, configured: str) -> tuple[str, str]:
+    """A file's bytes as text (bad bytes escaped, line endings as they are) and the encoding used.
+
+    A byte-order mark at the start decides the encoding and is not part of the text.
+    """
+    encoding = _encoding_of(data[:4], configured)
+    return data.decode(encoding, errors="surrogateescape"), encoding
 
 
 def undecodable(text: str, encoding: str) -> str | None:
