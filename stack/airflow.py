@@ -148,6 +148,11 @@ def _prepend_path(first: str, existing: str | None) -> str:
     return f"{first}{os.pathsep}{existing}" if existing else first
 
 
+# DAG tasks run dbt as ``transform``; Airflow's own components use the ``airflow``
+# role through the SQLAlchemy URLs below, and need no other Postgres credential.
+TASK_ROLES = ("transform",)
+
+
 def airflow_env(settings: Settings | None = None) -> dict[str, str]:
     """Variables to lay over ``os.environ`` to run any ``airflow`` command on the stack.
 
@@ -161,7 +166,7 @@ def airflow_env(settings: Settings | None = None) -> dict[str, str]:
     if not settings.airflow_jwt_secret:
         raise StackError("airflow: no JWT secret; start the stack once (it writes secrets.env) "
                          "or set STREAMMART_AIRFLOW_JWT_SECRET")
-    env = settings.as_env()
+    env = settings.as_env(TASK_ROLES)
     env.update(
         {
             "AIRFLOW_HOME": str(airflow_home(settings)),
@@ -195,6 +200,12 @@ def airflow_env(settings: Settings | None = None) -> dict[str, str]:
     return env
 
 
+def airflow_process_env(settings: Settings | None = None) -> dict[str, str]:
+    """The whole environment of an Airflow process: ours, minus every secret it has no use for."""
+    settings = settings or get_settings()
+    return {**settings.child_env(TASK_ROLES), **airflow_env(settings)}
+
+
 def run_airflow(
     args: Sequence[str],
     settings: Settings | None = None,
@@ -205,7 +216,7 @@ def run_airflow(
     extra_env: Mapping[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run ``airflow <args>`` with the stack's environment, e.g. ``run_airflow(["dags", "list"])``."""
-    env = {**os.environ, **airflow_env(settings), **(extra_env or {})}
+    env = {**airflow_process_env(settings), **(extra_env or {})}
     return subprocess.run(
         [airflow_executable(), *args],
         env=env,
@@ -272,7 +283,7 @@ def migrate_metadata_db(settings: Settings | None = None, *, force: bool = False
         try:
             result = subprocess.run(
                 [airflow_executable(), "db", "migrate"],
-                env={**os.environ, **airflow_env(settings)},
+                env=airflow_process_env(settings),
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 timeout=MIGRATE_TIMEOUT,
@@ -368,7 +379,7 @@ def start(settings: Settings) -> str:
         log.info("airflow: metadata database migrated (db migrate %.1f s)", migrate_took)
     else:
         log.info("airflow: metadata database already at Airflow %s's revision", installed_version())
-    env = {**os.environ, **airflow_env(settings)}
+    env = airflow_process_env(settings)
     pids: dict[str, int] = dict(running)
     for component in missing:
         remove_stale_pidfile(pidfile(settings, component), _marker(component))

@@ -206,7 +206,9 @@ def env(with_airflow: bool) -> None:
     the ones the stack will use.
     """
     settings = services.prepared_settings()
-    variables = airflow_env(settings) if with_airflow else settings.as_env()
+    variables = settings.as_env()
+    if with_airflow:
+        variables |= airflow_env(settings)
     for key in sorted(variables):
         click.echo(f"export {key}={shlex.quote(variables[key])}")
 

@@ -7,7 +7,6 @@ and a readiness check, so ``start``/``stop``/``status``/``logs`` cover them too.
 """
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -46,6 +45,7 @@ class PipelineProcess:
     address: Callable[[Settings], str]
     ports: Callable[[Settings], list[Port]] = lambda _: []
     marker: str | None = None  # what the process's command line shows, when it retitles itself
+    roles: tuple[str, ...] = ()  # the Postgres roles whose credentials the process gets, and no others
 
     @property
     def cmdline_marker(self) -> str:
@@ -76,8 +76,7 @@ class PipelineProcess:
         remove_stale_pidfile(self.pidfile(settings), self.cmdline_marker)
         ensure_ports_free(self.ports(settings), self.name)
         ensure_dir(self.pidfile(settings).parent)
-        env = {**os.environ, **settings.as_env()}
-        pid = spawn(self.command(), env=env, log_path=self.log(settings), pidfile=self.pidfile(settings),
+        pid = spawn(self.command(), env=settings.child_env(self.roles), log_path=self.log(settings), pidfile=self.pidfile(settings),
                     cwd=PROJECT_ROOT)
         wait_until(lambda: self.ready(settings, pid), what=self.name, timeout=START_TIMEOUT,
                    log_paths=self.log_paths(settings), alive=lambda: pid_alive(pid), interval=0.5)
@@ -135,6 +134,7 @@ processors = PipelineProcess(
     # process (`[Faust:Worker] -init- streammart-landing …`): a worker re-executing itself
     # for a new pipeline config shows the first, then the second, and is ours throughout.
     marker=LANDING_GROUP,
+    roles=("ingest",),
 )
 
 demo_api = PipelineProcess(
@@ -153,4 +153,5 @@ dashboard = PipelineProcess(
     ready=dashboard_answers,
     address=dashboard_url,
     ports=lambda s: [Port(s.dashboard_port, "STREAMMART_DASHBOARD_PORT")],
+    roles=("reader",),
 )

@@ -4,10 +4,16 @@ Every value comes from the environment (prefix ``STREAMMART_``) so that secrets
 never live in committed files. The local stack writes the passwords it generates
 to ``<home>/secrets.env`` (mode 0600); that file is read as a fallback, so a shell
 that started the stack and one that did not see the same values.
+
+Processes the stack starts get only the credentials of their own Postgres role
+(:meth:`Settings.child_env`) and are told not to read that file
+(``STREAMMART_READ_SECRETS_FILE=false``): the dashboard holds the ``reader``
+password, never the superuser's.
 """
 from __future__ import annotations
 
 import os
+from collections.abc import Collection
 from functools import lru_cache
 from pathlib import Path
 
@@ -18,6 +24,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_HOME = PROJECT_ROOT / ".stack"
 
 ROLES = ("admin", "ingest", "transform", "reader", "airflow")
+READ_SECRETS_FILE = "STREAMMART_READ_SECRETS_FILE"
 
 
 def _home() -> Path:
@@ -58,14 +65,36 @@ class Settings(BaseSettings):
     demo_api_port: int = 18081
     dashboard_port: int = 18085
 
+    read_secrets_file: bool = Field(True, description="fall back to <home>/secrets.env for unset secrets "
+                                                      "(off in the processes the stack starts)")
+
     @property
     def bootstrap_servers(self) -> str:
         return self.kafka_bootstrap or f"127.0.0.1:{self.kafka_port}"
 
-    def as_env(self) -> dict[str, str]:
-        """The settings as ``STREAMMART_*`` variables, so a child process sees the same stack."""
-        return {f"STREAMMART_{key.upper()}": str(value) for key, value in self.model_dump().items()
-                if value is not None}
+    def as_env(self, roles: Collection[str] | None = None) -> dict[str, str]:
+        """The settings as ``STREAMMART_*`` variables, so a child process sees the same stack.
+
+        ``roles=None`` exports every secret (an operator's shell). Otherwise only the
+        passwords of ``roles`` go out, no other secret does, and the secrets file
+        fallback is switched off, so the process cannot pick up the rest from there.
+        """
+        exported = {key: value for key, value in self.model_dump().items() if value is not None}
+        if roles is not None:
+            keep = {f"pg_{role}_password" for role in roles}
+            exported = {key: value for key, value in exported.items() if key not in SECRET_FIELDS or key in keep}
+            exported["read_secrets_file"] = "false"
+        return {f"STREAMMART_{key.upper()}": str(value) for key, value in exported.items()}
+
+    def child_env(self, roles: Collection[str]) -> dict[str, str]:
+        """The whole environment of a process that acts as ``roles`` and nothing more.
+
+        The parent's own ``STREAMMART_*`` secrets (an operator may have exported
+        them all) are removed before the child's are laid over.
+        """
+        secret_names = {f"STREAMMART_{key.upper()}" for key in SECRET_FIELDS}
+        inherited = {key: value for key, value in os.environ.items() if key not in secret_names}
+        return {**inherited, **self.as_env(roles)}
 
     def role_name(self, role: str) -> str:
         """Postgres role name for one of ROLES (``admin`` is the stack's superuser)."""
@@ -96,6 +125,12 @@ class Settings(BaseSettings):
         )
 
 
+SECRET_FIELDS = frozenset(
+    {f"pg_{role}_password" for role in ROLES}
+    | {"airflow_jwt_secret", "airflow_fernet_key", "airflow_admin_password"}
+)
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """Settings from the environment, then from the stack's secrets file."""
@@ -104,7 +139,8 @@ def get_settings() -> Settings:
 
 def load_settings() -> Settings:
     env_file = secrets_file()
-    return Settings(_env_file=env_file if env_file.exists() else None)
+    use_file = os.environ.get(READ_SECRETS_FILE, "true").lower() != "false" and env_file.exists()
+    return Settings(_env_file=env_file if use_file else None)
 
 
 def kafka_client_config(settings: Settings | None = None) -> dict[str, str]:

@@ -181,3 +181,15 @@ def test_no_secret_values_committed() -> None:
     for match in re.finditer(r"^\s*\w*(?:PASSWORD|SECRET|FERNET_KEY):\s*(.+)$", text, re.MULTILINE):
         assert match.group(1).startswith("${"), match.group(0)
     assert not re.search(r"://\w+:(?!\$\{)[^@\s]+@", COMPOSE_FILE.read_text())
+
+
+def test_each_service_gets_only_its_own_roles_password(compose: dict[str, Any]) -> None:
+    """The same least-privilege split as the local stack's processes."""
+    from stack import airflow
+    from stack.pipeline_processes import dashboard, processors
+
+    expected = {"processors": processors.roles, "dashboard": dashboard.roles, "airflow": airflow.TASK_ROLES}
+    for service, roles in expected.items():
+        env = compose["services"][service]["environment"]
+        passwords = {key for key in env if key.startswith("STREAMMART_PG_") and key.endswith("_PASSWORD")}
+        assert passwords == {f"STREAMMART_PG_{role.upper()}_PASSWORD" for role in roles}, service

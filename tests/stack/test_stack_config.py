@@ -163,7 +163,10 @@ def test_airflow_env_points_everything_at_the_stack(custom_settings: Settings) -
     # DAG tasks reach the same Postgres/Kafka
     assert env["STREAMMART_PG_PORT"] == "25999"
     assert env["STREAMMART_KAFKA_PORT"] == "29192"
-    assert env["STREAMMART_PG_INGEST_PASSWORD"] == "i"
+    # ... as the transform role only: no other password, not even Airflow's own in plain form
+    assert env["STREAMMART_PG_TRANSFORM_PASSWORD"] == custom_settings.pg_transform_password
+    assert "STREAMMART_PG_INGEST_PASSWORD" not in env and "STREAMMART_PG_ADMIN_PASSWORD" not in env
+    assert "STREAMMART_AIRFLOW_ADMIN_PASSWORD" not in env
     assert env["STREAMMART_HOME"] == str(custom_settings.home)
     assert all(isinstance(v, str) for v in env.values())
 

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import uuid
+from pathlib import Path
 from collections.abc import Iterator
 
 import psycopg
@@ -18,9 +19,12 @@ import requests
 from psycopg import errors, sql
 
 from stack import airflow, kafka, postgres, services
+from stack.pipeline_processes import dashboard, demo_api, processors
 from stack.processes import listeners
 from streammart.contract import RAW_SCHEMA
-from streammart.settings import PROJECT_ROOT, ROLES, Settings
+from streammart.settings import PROJECT_ROOT, READ_SECRETS_FILE, ROLES, SECRET_FIELDS, Settings
+
+PIPELINE_PROCESSES = (processors, demo_api, dashboard)
 
 pytestmark = pytest.mark.services
 
@@ -245,3 +249,31 @@ def test_port_conflict_message_names_the_setting(running_stack: Settings, tmp_pa
     assert result.returncode == 1
     assert f"port {running_stack.kafka_port}" in result.stderr
     assert "STREAMMART_KAFKA_PORT" in result.stderr
+
+
+def process_environment(pid: int) -> dict[str, str]:
+    """The environment process ``pid`` was started with, as /proc shows it."""
+    raw = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    return dict(item.decode(errors="replace").partition("=")[::2] for item in raw if b"=" in item)
+
+
+# Processes that retitle themselves (setproctitle) overwrite the memory /proc reads their
+# environment from; their environment is built by the same `child_env` as the others'.
+RETITLED = {"processors", "api-server"}
+
+
+def test_each_process_gets_only_its_own_roles_credentials(running_airflow: Settings) -> None:
+    """Dashboard → reader, worker → ingest, demo API → nothing, Airflow → transform; no file fallback."""
+    expected = {**{process.name: process.roles for process in PIPELINE_PROCESSES},
+                **{component: airflow.TASK_ROLES for component in airflow.COMPONENTS}}
+    assert processors.roles == ("ingest",)
+    pids = {process.name: process.running(running_airflow) for process in PIPELINE_PROCESSES}
+    pids |= airflow.running_components(running_airflow)
+    assert set(pids) == set(expected) and all(pids.values()), f"not all running: {pids}"
+    secret_names = {f"STREAMMART_{field.upper()}" for field in SECRET_FIELDS}
+    for name in set(pids) - RETITLED:
+        environment = process_environment(pids[name])
+        assert environment["STREAMMART_HOME"] == str(running_airflow.home), name
+        assert environment[READ_SECRETS_FILE] == "false", name
+        wanted = {f"STREAMMART_PG_{role.upper()}_PASSWORD": running_airflow.password(role) for role in expected[name]}
+        assert {key: value for key, value in environment.items() if key in secret_names} == wanted, name

@@ -1,6 +1,6 @@
 import pytest
 
-from streammart.settings import Settings, kafka_client_config
+from streammart.settings import READ_SECRETS_FILE, ROLES, SECRET_FIELDS, Settings, kafka_client_config, load_settings
 
 
 def test_kafka_security_settings_pass_through(monkeypatch):
@@ -28,3 +28,26 @@ def test_as_env_round_trips_through_the_environment(monkeypatch, tmp_path):
     again = Settings()
     assert (again.home, again.pg_port, again.pg_reader_password) == (tmp_path, 25432, "s3cret")
     assert "STREAMMART_PG_ADMIN_PASSWORD" not in original.as_env()  # unset secrets are not exported
+
+
+def test_a_child_gets_only_the_passwords_of_its_roles(monkeypatch, tmp_path):
+    everything = {f"pg_{role}_password": f"pw-{role}" for role in ROLES} | {
+        "airflow_jwt_secret": "jwt", "airflow_fernet_key": "fernet", "airflow_admin_password": "web"}
+    settings = Settings(home=tmp_path, **everything)
+    monkeypatch.setenv("STREAMMART_PG_ADMIN_PASSWORD", "exported-by-the-operator")
+    monkeypatch.setenv("UNRELATED", "kept")
+    env = settings.child_env(["reader"])
+    secrets = {key for key in env if key.lower().removeprefix("streammart_") in SECRET_FIELDS}
+    assert secrets == {"STREAMMART_PG_READER_PASSWORD"}
+    assert env["STREAMMART_PG_READER_PASSWORD"] == "pw-reader" and env["UNRELATED"] == "kept"
+    assert env[READ_SECRETS_FILE] == "false"
+    assert settings.as_env()["STREAMMART_PG_ADMIN_PASSWORD"] == "pw-admin"  # an operator's shell: all
+
+
+def test_a_child_told_so_ignores_the_secrets_file(monkeypatch, tmp_path):
+    (tmp_path / "secrets.env").write_text("STREAMMART_PG_ADMIN_PASSWORD=from-file\n")
+    monkeypatch.setenv("STREAMMART_HOME", str(tmp_path))
+    monkeypatch.delenv("STREAMMART_PG_ADMIN_PASSWORD", raising=False)
+    assert load_settings().pg_admin_password == "from-file"
+    monkeypatch.setenv(READ_SECRETS_FILE, "false")
+    assert load_settings().pg_admin_password is None
