@@ -10,6 +10,9 @@
     )
 }}
 
+-- fct_quarantined_rows is only read on incremental runs; declare it for the DAG:
+-- depends_on: {{ ref('fct_quarantined_rows') }}
+
 -- One row per encounter that passes every quarantine rule (current version), with
 -- the patient's employer and whether the treating provider is in its network.
 -- Same incremental and promotion rule as fct_msk__referrals.
@@ -63,4 +66,9 @@ select * from joined
 
 {% if is_incremental() %}
 where _max_landed_at > {{ landed_since('_max_landed_at') }}
+    -- released from quarantine this cycle for any reason (a parent landed, a rule was corrected)
+    or encounter_id in (
+        select record_key from {{ ref('fct_quarantined_rows') }}
+        where domain = 'msk' and entity = 'encounters' and promoted_at > {{ landed_since('_max_landed_at') }}
+    )
 {% endif %}

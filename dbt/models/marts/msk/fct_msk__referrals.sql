@@ -10,6 +10,9 @@
     )
 }}
 
+-- fct_quarantined_rows is only read on incremental runs; declare it for the DAG:
+-- depends_on: {{ ref('fct_quarantined_rows') }}
+
 -- One row per referral that passes every quarantine rule (current version), with
 -- the patient's employer and whether the referred provider is in that employer's
 -- network.
@@ -81,4 +84,9 @@ select * from joined
 
 {% if is_incremental() %}
 where _max_landed_at > {{ landed_since('_max_landed_at') }}
+    -- released from quarantine this cycle for any reason (a parent landed, a rule was corrected)
+    or referral_id in (
+        select record_key from {{ ref('fct_quarantined_rows') }}
+        where domain = 'msk' and entity = 'referrals' and promoted_at > {{ landed_since('_max_landed_at') }}
+    )
 {% endif %}
