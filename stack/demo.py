@@ -31,6 +31,7 @@ from stack.postgres import AIRFLOW_DATABASE
 from stack.processes import StackError, wait_until
 from stream_processors.lag import landing_lag
 from streammart.contract import RAW_SCHEMA
+from streammart import quarantine
 from streammart.pipeline import load_pipeline
 from streammart.settings import PROJECT_ROOT, Settings, kafka_client_config, secrets_file
 from streammart.terminal import make_console
@@ -123,6 +124,7 @@ def print_summary(console: Console, settings: Settings, run_id: str) -> None:
                    psql -h {settings.pg_host} -p {settings.pg_port} -U reader -d {settings.pg_database} \\
                    -c 'select * from marts.fct_customer_daily_orders order by revenue desc limit 10'
   rejects        {PROJECT_ROOT / 'rejects'}
+  quarantine     {quarantine.summary_line(settings)}   (by rule: .venv/bin/streammart quarantine [--rows])
   services       .venv/bin/streammart-stack status | logs SERVICE | stop
 """)
 
@@ -188,6 +190,8 @@ def demo() -> None:
         console.print(f"[red]demo failed:[/] {exc}")
         sys.exit(1)
 
+
+main.add_command(quarantine.command)
 
 if __name__ == "__main__":
     main()

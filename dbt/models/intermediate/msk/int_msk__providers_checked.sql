@@ -1,0 +1,5 @@
+-- Every current providers row with the quarantine rules declared in
+-- _int_msk__models.yml evaluated: failed_rules / failure_reasons, is_quarantined.
+-- Parents the rules look up (properties are read after parsing, so named here):
+
+{{ quarantine_checks(ref('stg_msk__providers')) }}
