@@ -31,8 +31,9 @@ from stack.postgres import AIRFLOW_DATABASE
 from stack.processes import StackError, wait_until
 from stream_processors.lag import landing_lag
 from streammart.contract import RAW_SCHEMA
+from streammart.export import EXPORTS, export_domain, missing_marts
 from streammart.pipeline import load_pipeline
-from streammart.settings import PROJECT_ROOT, Settings, kafka_client_config, secrets_file
+from streammart.settings import PROJECT_ROOT, Settings, get_settings, kafka_client_config, secrets_file
 from streammart.terminal import make_console
 
 DAG_ID = "streammart_microbatch"
@@ -170,6 +171,29 @@ def demo() -> None:
     except StackError as exc:
         console.print(f"[red]demo failed:[/] {exc}")
         sys.exit(1)
+
+
+@main.command("export")
+@click.argument("domain", type=click.Choice(sorted(EXPORTS)))
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="output folder (default: <STREAMMART_HOME>/exports/<domain>)")
+def export(domain: str, out: Path | None) -> None:
+    """Write DOMAIN's marts as files: JSON document(s), CSV and Parquet per mart, a manifest.
+
+    Only files whose bytes changed are rewritten.
+    """
+    console = make_console()
+    settings = services.with_secrets(get_settings())
+    missing = missing_marts(settings, domain)
+    if missing:
+        raise click.ClickException(f"marts not built yet: {', '.join(missing)} (run a dbt cycle first)")
+    result = export_domain(domain, settings, out)
+    table = Table("file", "rows", "bytes", "sha256", "", title=f"{domain} export: {result.folder}")
+    for entry in result.manifest["files"]:
+        state = "written" if entry["file"] in result.written else "unchanged"
+        table.add_row(entry["file"], f"{entry['rows']:,}", f"{entry['bytes']:,}", entry["sha256"][:16], state)
+    console.print(table)
+    console.print(f"{len(result.written)} files written, {len(result.unchanged)} unchanged")
 
 
 if __name__ == "__main__":

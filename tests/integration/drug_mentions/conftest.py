@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from streammart.dbt_cycle import run_cycle
 from streammart.pipeline import load_pipeline
 from streammart.settings import PROJECT_ROOT, Settings
 from tests.integration.conftest import Scratch, land, run_producers
@@ -34,3 +35,11 @@ def drug_mentions_landed(running_stack: Settings, tmp_path_factory) -> Scratch:
     land(running_stack, pipeline, "test-drug-mentions-landing",
          [scratch.topic(entity) for entity in ("drugs", "pubmed", "clinical_trials")], scratch.tmp / "worker.log")
     return scratch
+
+
+@pytest.fixture(scope="session")
+def drug_mentions_marts(drug_mentions_landed, running_stack: Settings) -> Settings:
+    """The landed sample built into the marts by one full dbt cycle."""
+    result = run_cycle(full_refresh=True)
+    assert result.status == "success", result.as_dict()
+    return running_stack

@@ -107,3 +107,24 @@ def pubmed_only_related(edges: set[Edge]) -> dict[tuple[str, str], set[str]]:
             if other_journal == journal and other != drug and other_kinds == {"pubmed"}:
                 related[(drug, other)].add(journal)
     return dict(related)
+
+
+def graph_document(edges: set[Edge]) -> dict:
+    """The exported JSON document: drugs by code, their mentions by date then id, journals by name."""
+    drugs = {}
+    for edge in sorted(edges, key=lambda e: (e.published_on or date.min, e.publication_id)):
+        drug = drugs.setdefault(edge.atccode, {"atccode": edge.atccode, "drug": edge.drug_name, "pubmed": [],
+                                               "clinical_trials": [], "journals": defaultdict(set)})
+        kind = "pubmed" if edge.publication_kind == "pubmed" else "clinical_trials"
+        drug[kind].append({"id": edge.publication_id, "title": edge.title, "journal": edge.journal,
+                           "date": edge.published_on.isoformat() if edge.published_on else None})
+        if edge.journal:
+            drug["journals"][edge.journal].add(edge.published_on.isoformat())
+    for drug in drugs.values():
+        drug["journals"] = [{"journal": j, "dates": sorted(days)} for j, days in sorted(drug["journals"].items())]
+    counts = {journal: len(codes) for journal, codes in journal_drugs(edges).items()}
+    ranks = {journal: 1 + sum(other > n for other in counts.values()) for journal, n in counts.items()}
+    journals = sorted(counts, key=lambda j: (ranks[j], j))
+    return {"drugs": [drugs[code] for code in sorted(drugs)],
+            "journals": [{"journal": j, "distinct_drugs": counts[j], "rank": ranks[j]} for j in journals],
+            "top_journals": sorted(top_journals(edges))}

@@ -4,7 +4,6 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from streammart.dbt_cycle import run_cycle
 from tests.integration.drug_mentions import expected
 from tests.integration.drug_mentions.conftest import SAMPLE
 
@@ -12,10 +11,8 @@ pytestmark = pytest.mark.services
 
 
 @pytest.fixture(scope="module")
-def marts(drug_mentions_landed, running_stack):
-    result = run_cycle(full_refresh=True)
-    assert result.status == "success", result.as_dict()
-    return running_stack
+def marts(drug_mentions_marts):
+    return drug_mentions_marts
 
 
 def rows(settings, query: str) -> list[tuple]:
