@@ -1,6 +1,7 @@
 -- One row per journal that mentions at least one drug, ranked by how many distinct
 -- drugs it mentions: distinct_drugs_rank = 1 is the journal mentioning the most
 -- (every journal tied for first has rank 1).
+-- A table, recomputed from fct_drug_journal_mentions whenever the graph changed.
 
 with per_journal as (
 

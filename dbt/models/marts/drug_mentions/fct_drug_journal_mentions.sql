@@ -1,6 +1,8 @@
 -- The drug ↔ journal side of the mentions graph: one row per drug and journal that
 -- mentions it, with how often, through which kind of publication, and when.
 -- Mentions whose publication names no journal are in fct_drug_mentions only.
+-- A table, recomputed from fct_drug_mentions whenever the graph changed: a few rows per
+-- drug and journal.
 
 select
     atccode,

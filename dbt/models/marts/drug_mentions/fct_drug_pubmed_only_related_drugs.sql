@@ -2,6 +2,7 @@
 -- but not in clinical trials: related_atccode is in the list for atccode when some
 -- journal mentions atccode (in either kind of publication) and mentions
 -- related_atccode in a PubMed article and in none of its clinical trials.
+-- A table, recomputed from fct_drug_journal_mentions whenever the graph changed.
 
 with journal_mentions as (
 
