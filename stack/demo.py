@@ -124,6 +124,8 @@ def print_summary(console: Console, settings: Settings, run_id: str) -> None:
                    psql -h {settings.pg_host} -p {settings.pg_port} -U reader -d {settings.pg_database} \\
                    -c 'select * from marts.fct_customer_daily_orders order by revenue desc limit 10'
   rejects        {PROJECT_ROOT / 'rejects'}
+  exports        {'  '.join(str(settings.home / 'exports' / domain / 'manifest.json') for domain in sorted(EXPORTS))}
+                 (written by the DAG's export_marts task; by hand: .venv/bin/streammart export DOMAIN)
   services       .venv/bin/streammart-stack status | logs SERVICE | stop
 """)
 
