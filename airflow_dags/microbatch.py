@@ -12,6 +12,11 @@ cycle in-process (`streammart.dbt_cycle.run_cycle`):
    successful cycle (the whole project on the first cycle);
 3. the artifacts become the state the next cycle compares against.
 
+Then `export_marts` writes the exported marts (`streammart.export.EXPORTS`: the drug
+mentions graph as one JSON document, its marts as CSV and Parquet, a manifest)
+under `<STREAMMART_HOME>/exports/<domain>/`. A file changes only when its bytes
+do: a cycle with nothing new rewrites nothing.
+
 A cycle with nothing new costs well under a second. A failing model or test
 fails the task; the next run retries everything fresher than the last good
 cycle, so there are no task retries. The task's return value (XCom) is the
@@ -29,6 +34,8 @@ from typing import Any
 from airflow.sdk import dag, task
 
 from streammart.dbt_cycle import run_cycle_for_task
+from streammart.export import export_all_for_task
+from streammart.settings import get_settings
 
 MICROBATCH_MINUTES = int(os.environ.get("STREAMMART_MICROBATCH_MINUTES", "2"))
 
@@ -51,7 +58,12 @@ def streammart_microbatch() -> None:
         """Run one cycle; fail the task when a model or a test failed."""
         return run_cycle_for_task()
 
-    dbt_cycle()
+    @task(task_id="export_marts", execution_timeout=timedelta(minutes=5))
+    def export_marts() -> dict[str, Any]:
+        """Write the exported marts of every domain whose marts exist."""
+        return export_all_for_task(get_settings())
+
+    dbt_cycle() >> export_marts()
 
 
 streammart_microbatch()

@@ -148,9 +148,10 @@ def _prepend_path(first: str, existing: str | None) -> str:
     return f"{first}{os.pathsep}{existing}" if existing else first
 
 
-# DAG tasks run dbt as ``transform``; Airflow's own components use the ``airflow``
-# role through the SQLAlchemy URLs below, and need no other Postgres credential.
-TASK_ROLES = ("transform",)
+# DAG tasks run dbt as ``transform`` and read the marts they export as ``reader``;
+# Airflow's own components use the ``airflow`` role through the SQLAlchemy URLs below,
+# and need no other Postgres credential.
+TASK_ROLES = ("transform", "reader")
 
 
 def airflow_env(settings: Settings | None = None) -> dict[str, str]:

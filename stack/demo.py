@@ -32,8 +32,9 @@ from stack.processes import StackError, wait_until
 from stream_processors.lag import landing_lag
 from streammart.contract import RAW_SCHEMA
 from streammart import quarantine
+from streammart.export import EXPORTS, export_domain, missing_marts
 from streammart.pipeline import load_pipeline
-from streammart.settings import PROJECT_ROOT, Settings, kafka_client_config, secrets_file
+from streammart.settings import PROJECT_ROOT, Settings, get_settings, kafka_client_config, secrets_file
 from streammart.terminal import make_console
 
 DAG_ID = "streammart_microbatch"
@@ -125,6 +126,8 @@ def print_summary(console: Console, settings: Settings, run_id: str) -> None:
                    -c 'select * from marts.fct_customer_daily_orders order by revenue desc limit 10'
   rejects        {PROJECT_ROOT / 'rejects'}
   quarantine     {quarantine.summary_line(settings)}   (by rule: .venv/bin/streammart quarantine [--rows])
+  exports        {'  '.join(str(settings.home / 'exports' / domain / 'manifest.json') for domain in sorted(EXPORTS))}
+                 (written by the DAG's export_marts task; by hand: .venv/bin/streammart export DOMAIN)
   services       .venv/bin/streammart-stack status | logs SERVICE | stop
 """)
 
@@ -192,6 +195,30 @@ def demo() -> None:
 
 
 main.add_command(quarantine.command)
+
+
+@main.command("export")
+@click.argument("domain", type=click.Choice(sorted(EXPORTS)))
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="output folder (default: <STREAMMART_HOME>/exports/<domain>)")
+def export(domain: str, out: Path | None) -> None:
+    """Write DOMAIN's marts as files: JSON document(s), CSV and Parquet per mart, a manifest.
+
+    Only files whose bytes changed are rewritten.
+    """
+    console = make_console()
+    settings = services.with_secrets(get_settings())
+    missing = missing_marts(settings, domain)
+    if missing:
+        raise click.ClickException(f"marts not built yet: {', '.join(missing)} (run a dbt cycle first)")
+    result = export_domain(domain, settings, out)
+    table = Table("file", "rows", "bytes", "sha256", "", title=f"{domain} export: {result.folder}")
+    for entry in result.manifest["files"]:
+        state = "written" if entry["file"] in result.written else "unchanged"
+        table.add_row(entry["file"], f"{entry['rows']:,}", f"{entry['bytes']:,}", entry["sha256"][:16], state)
+    console.print(table)
+    console.print(f"{len(result.written)} files written, {len(result.unchanged)} unchanged")
+
 
 if __name__ == "__main__":
     main()

@@ -92,7 +92,7 @@ def test_dag_file_imports_without_errors(dag_info: dict) -> None:
 def test_dag_runs_one_cycle_at_a_time(dag_info: dict) -> None:
     assert dag_info["max_active_runs"] == 1
     assert dag_info["catchup"] is False
-    assert dag_info["task_ids"] == ["dbt_cycle"]
+    assert dag_info["task_ids"] == ["dbt_cycle", "export_marts"]
     assert {"streammart", "dbt"} <= set(dag_info["tags"])
     assert dag_info["doc_md"]
 
