@@ -201,7 +201,7 @@ def test_project_settings() -> None:
     assert project["vars"]["lookback_minutes"] == 10
     assert any("grant_schema_usage('marts', 'reader')" in hook for hook in project["on-run-end"])
     profile = yaml.safe_load((DBT_PROJECT_DIR / "profiles.yml").read_text())
-    output = profile["streammart"]["outputs"][profile["streammart"]["target"]]
+    output = profile["streammart"]["outputs"]["dev"]  # the default target (tests/dbt/test_dbt_targets.py: all three)
     assert output["user"] == "transform" and output["schema"] == "analytics" and output["threads"] == 2
     assert "env_var('STREAMMART_PG_TRANSFORM_PASSWORD')" in output["password"]
 
