@@ -7,15 +7,18 @@ import re
 import threading
 from collections import Counter
 from collections.abc import Iterator
+from datetime import datetime, timezone
 
 import pytest
+import yaml
 
+from producers.demo_api import make_server
+from producers.parsing import RecordParser
 from producers.publisher import DryRun
 from producers.rejects import load_rejects
 from producers.replay import SourceReplay
 from producers.samples import domains, generator, telehealth
-from producers.demo_api import make_server
-from streammart.pipeline import load_pipeline
+from streammart.pipeline import SourceConfig, load_pipeline
 from streammart.settings import PROJECT_ROOT
 
 SHIPPED = PROJECT_ROOT / "data" / "telehealth"
@@ -130,3 +133,13 @@ def test_the_rejects_name_their_place_field_and_reason(shipped_sources, tmp_path
     appointments = load_rejects(tmp_path / "rejects" / "telehealth_appointments.rejects.jsonl")
     assert [(r["index"], r["field"]) for r in appointments] == [(26, "scheduled_at"), (53, "status")]
     assert "tomorrow 10am" in appointments[0]["reason"]
+
+
+@pytest.mark.parametrize("written", ["2024-06-05T14:15:00Z", "2024-06-05 14:15:00", "05/06/2024 14:15"])
+def test_the_three_scheduled_at_formats_read_as_the_same_instant(written):
+    """pipeline.yml's rules for scheduled_at: ISO 8601 (with Z, or without an offset: UTC) and d/m/Y."""
+    [entry] = [s for s in yaml.safe_load((PROJECT_ROOT / "pipeline.yml").read_text())["sources"]
+               if s["name"] == "telehealth_appointments"]
+    parser = RecordParser(SourceConfig.model_validate(dict(entry, url="http://127.0.0.1:1/api/appointments")))
+    record = parser.parse({**listing()[0], "scheduled_at": written})
+    assert record["scheduled_at"] == datetime(2024, 6, 5, 14, 15, tzinfo=timezone.utc)
