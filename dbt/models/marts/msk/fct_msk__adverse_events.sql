@@ -5,8 +5,7 @@
         incremental_strategy='merge',
         on_schema_change='append_new_columns',
         indexes=[{'columns': ['_max_landed_at']}, {'columns': ['npi']}],
-        post_hook="delete from {{ this }} as mart using {{ ref('int_msk__adverse_events_checked') }} as checked
-                   where checked.adverse_event_id = mart.adverse_event_id and checked.is_quarantined"
+        post_hook="{{ delete_quarantined('int_msk__adverse_events_checked', 'adverse_event_id') }}"
     )
 }}
 
@@ -65,10 +64,5 @@ joined as (
 select * from joined
 
 {% if is_incremental() %}
-where _max_landed_at > {{ landed_since('_max_landed_at') }}
-    -- released from quarantine this cycle for any reason (a parent landed, a rule was corrected)
-    or adverse_event_id in (
-        select record_key from {{ ref('fct_quarantined_rows') }}
-        where domain = 'msk' and entity = 'adverse_events' and promoted_at > {{ landed_since('_max_landed_at') }}
-    )
+where {{ changed_or_promoted('adverse_event_id', 'msk', 'adverse_events') }}
 {% endif %}

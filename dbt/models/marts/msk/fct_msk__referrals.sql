@@ -5,8 +5,7 @@
         incremental_strategy='merge',
         on_schema_change='append_new_columns',
         indexes=[{'columns': ['_max_landed_at']}, {'columns': ['referred_npi']}],
-        post_hook="delete from {{ this }} as mart using {{ ref('int_msk__referrals_checked') }} as checked
-                   where checked.referral_id = mart.referral_id and checked.is_quarantined"
+        post_hook="{{ delete_quarantined('int_msk__referrals_checked', 'referral_id') }}"
     )
 }}
 
@@ -83,10 +82,5 @@ joined as (
 select * from joined
 
 {% if is_incremental() %}
-where _max_landed_at > {{ landed_since('_max_landed_at') }}
-    -- released from quarantine this cycle for any reason (a parent landed, a rule was corrected)
-    or referral_id in (
-        select record_key from {{ ref('fct_quarantined_rows') }}
-        where domain = 'msk' and entity = 'referrals' and promoted_at > {{ landed_since('_max_landed_at') }}
-    )
+where {{ changed_or_promoted('referral_id', 'msk', 'referrals') }}
 {% endif %}

@@ -11,13 +11,7 @@ latest as (
         employer_name,
         in_network_npis,
         updated_on,
-        versions_count,
-        _event_id,
-        _topic,
-        _partition,
-        _offset,
-        _event_time,
-        _landed_at
+        {{ kept_version_metadata() }}
 
     from ranked
     where version_rank = 1

@@ -15,13 +15,7 @@ latest as (
         encounter_month,
         encounter_type,
         amount,
-        versions_count,
-        _event_id,
-        _topic,
-        _partition,
-        _offset,
-        _event_time,
-        _landed_at
+        {{ kept_version_metadata() }}
 
     from ranked
     where version_rank = 1

@@ -13,13 +13,7 @@ latest as (
         date_of_birth,
         sex,
         enrolled_on,
-        versions_count,
-        _event_id,
-        _topic,
-        _partition,
-        _offset,
-        _event_time,
-        _landed_at
+        {{ kept_version_metadata() }}
 
     from ranked
     where version_rank = 1

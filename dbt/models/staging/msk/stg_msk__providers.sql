@@ -12,13 +12,7 @@ latest as (
         provider_name,
         specialty,
         updated_at,
-        versions_count,
-        _event_id,
-        _topic,
-        _partition,
-        _offset,
-        _event_time,
-        _landed_at
+        {{ kept_version_metadata() }}
 
     from ranked
     where version_rank = 1
