@@ -33,7 +33,7 @@ from stream_processors.lag import landing_lag
 from streammart.contract import RAW_SCHEMA
 from streammart import quarantine
 from streammart.export import EXPORTS, export_domain, missing_marts
-from streammart.pipeline import load_pipeline
+from streammart.pipeline import DEFAULT_CONFIG, load_pipeline
 from streammart.settings import PROJECT_ROOT, Settings, get_settings, kafka_client_config, secrets_file
 from streammart.terminal import make_console
 
@@ -58,10 +58,22 @@ class Step:
 
 
 def produce_sample(console: Console) -> None:
-    """Replay every configured source with the producers CLI (its progress and summary show)."""
-    result = subprocess.run([str(Path(sys.prefix) / "bin" / "producers"), "run"], cwd=PROJECT_ROOT)
-    if result.returncode != 0:
-        raise StackError(f"the producers exited with {result.returncode}; see the messages above")
+    """Replay every configured source with the producers CLI (its progress and summary show).
+
+    A source polled incrementally (``incremental`` in its config) is published by ``producers
+    poll``, which moves its cursor: the scheduled poll then publishes only what changes later,
+    instead of the whole API a second time.
+    """
+    pipeline = load_pipeline(DEFAULT_CONFIG)
+    polled = {s.name for s in pipeline.sources if s.incremental is not None}
+    replayed = [s.name for s in pipeline.sources if s.name not in polled]
+    producers = str(Path(sys.prefix) / "bin" / "producers")
+    for command in (["run", *replayed], ["poll", *sorted(polled)] if polled else None):
+        if command is None:
+            continue
+        result = subprocess.run([producers, *command], cwd=PROJECT_ROOT)
+        if result.returncode != 0:
+            raise StackError(f"producers {command[0]} exited with {result.returncode}; see the messages above")
 
 
 def wait_until_landed(settings: Settings, topics: list[str]) -> dict[str, int]:
