@@ -123,7 +123,8 @@ def legacy_decode_row(message: Any, target: LandingTarget, registry: SchemaRegis
                    "_topic": message.topic, "_partition": message.partition, "_offset": message.offset,
                    "_key": message.key.decode("utf-8", "replace"), "_schema_fingerprint": schema.fingerprint_hex,
                    "_event_time": event_time,
-                   "_produced_at": datetime.fromtimestamp(message.timestamp, timezone.utc)})
+                   "_produced_at": datetime.fromtimestamp(message.timestamp, timezone.utc),
+                   "_source_position": headers.get("source_position")})
     return target.table.row(values)
 
 

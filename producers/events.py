@@ -6,6 +6,8 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from streammart.contract import EVENT_ID_HEADER, SOURCE_HEADER, SOURCE_POSITION_HEADER
+
 
 def natural_key(record: dict[str, Any], fields: Sequence[str]) -> str:
     return "|".join(str(record[f]) for f in fields)
@@ -23,4 +25,5 @@ def event_id(source: str, key: str, record: dict[str, Any]) -> str:
 
 
 def headers(source: str, position: str, event: str) -> list[tuple[str, bytes]]:
-    return [("source", source.encode()), ("source_position", position.encode()), ("event_id", event.encode())]
+    return [(SOURCE_HEADER, source.encode()), (SOURCE_POSITION_HEADER, position.encode()),
+            (EVENT_ID_HEADER, event.encode())]

@@ -17,7 +17,8 @@ from schemas.registry import SchemaRegistry
 from schemas.wire import HEADER_LEN, MAGIC
 from stream_processors.logical_types import plain_top_level
 from stream_processors.raw_tables import RawTable
-from streammart.contract import (EVENT_ID, EVENT_TIME, KEY, OFFSET, PARTITION, PRODUCED_AT, SCHEMA_FINGERPRINT, TOPIC,
+from streammart.contract import (EVENT_ID, EVENT_ID_HEADER, EVENT_TIME, KEY, OFFSET, PARTITION, PRODUCED_AT,
+                                 SCHEMA_FINGERPRINT, SOURCE_POSITION, SOURCE_POSITION_HEADER, TOPIC,
                                  event_time_value)
 
 
@@ -113,10 +114,11 @@ class RowDecoder:
                                   f"required fields missing for {self.target.table.name}: {', '.join(missing)}")
         event_time = (event_time_value(business[plan.event_time], self.target.event_time_zone)
                       if plan.event_time is not None else None)
+        identity, position = event_id_and_position(headers, value)
         row = business + (
-            event_id(headers, value), topic, partition, offset,
+            identity, topic, partition, offset,
             key.decode("utf-8", "replace") if key is not None else None, plan.fingerprint_hex, event_time,
-            datetime.fromtimestamp(timestamp, timezone.utc) if timestamp else None)
+            datetime.fromtimestamp(timestamp, timezone.utc) if timestamp else None, position)
         return row if plan.in_table_order is None else plan.in_table_order(row)
 
     def _plan(self, value: bytes | None) -> _WriterPlan | str:
@@ -173,7 +175,7 @@ class _WriterPlan:
 
 #: The metadata :meth:`RowDecoder.row` appends to the contract's fields, in this order.
 _DECODED_METADATA = (EVENT_ID.name, TOPIC.name, PARTITION.name, OFFSET.name, KEY.name, SCHEMA_FINGERPRINT.name,
-                     EVENT_TIME.name, PRODUCED_AT.name)
+                     EVENT_TIME.name, PRODUCED_AT.name, SOURCE_POSITION.name)
 
 
 def _reordering(decoded: list[str], table: list[str]) -> Callable[[tuple], tuple] | None:
@@ -185,16 +187,20 @@ def _reordering(decoded: list[str], table: list[str]) -> Callable[[tuple], tuple
     return itemgetter(*(decoded.index(name) for name in table))
 
 
-def event_id(headers: Any, value: bytes) -> str:
-    """The producer's ``event_id`` header; for events from elsewhere, a hash of the bytes.
+def event_id_and_position(headers: Any, value: bytes) -> tuple[str, str | None]:
+    """The producer's ``event_id`` and ``source_position`` headers, in one pass over Kafka's header pairs.
 
-    Either way identical content gets the same id, which is what staging dedupes on.
-    Read straight from Kafka's header pairs: no map is built per event.
+    Events from elsewhere get a hash of the bytes as id (identical content, same id:
+    what staging dedupes on) and no position. No map is built per event.
     """
+    identity = position = None
     for name, header in headers.items() if isinstance(headers, dict) else headers or ():
-        if name == "event_id" and header:
-            return header.decode("utf-8", "replace") if isinstance(header, bytes) else str(header)
-    return hashlib.sha256(value).hexdigest()[:32]
+        if name == EVENT_ID_HEADER and header:
+            identity = header.decode("utf-8", "replace") if isinstance(header, bytes) else str(header)
+        elif name == SOURCE_POSITION_HEADER and header:
+            position = header.decode("utf-8", "replace") if isinstance(header, bytes) else str(header)
+    return identity or hashlib.sha256(value).hexdigest()[:32], position
+
 
 
 def decode_row(message: Any, target: LandingTarget, registry: SchemaRegistry) -> tuple | DeadLetter:

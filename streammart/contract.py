@@ -31,6 +31,12 @@ def topic_name(domain: str, entity: str, major: int) -> str:
     return f"{domain}.{entity}.v{major}"
 
 
+#: Headers every produced event carries: its source config, where it was read, its content id.
+SOURCE_HEADER = "source"
+SOURCE_POSITION_HEADER = "source_position"
+EVENT_ID_HEADER = "event_id"
+
+
 def dead_letter_topic(topic: str) -> str:
     """Where events of ``topic`` that cannot land go, with their original bytes and headers."""
     return f"{topic}.dlq"
@@ -82,12 +88,14 @@ KEY = Column("_key", "text", True)
 SCHEMA_FINGERPRINT = Column("_schema_fingerprint", "text", False)
 EVENT_TIME = Column("_event_time", "timestamptz", True)
 PRODUCED_AT = Column("_produced_at", "timestamptz", True)
+#: Where the producer read the record (``file:line`` or ``url page N``), from its ``source_position`` header.
+SOURCE_POSITION = Column("_source_position", "text", True)
 #: Set by Postgres (``clock_timestamp()`` at insert), not by the worker; dbt's watermarks read it.
 LANDED_AT = Column("_landed_at", "timestamptz", False)
 
 #: The metadata the worker writes with each row (COPY columns after the contract's fields).
 WRITTEN_METADATA: tuple[Column, ...] = (EVENT_ID, TOPIC, PARTITION, OFFSET, KEY, SCHEMA_FINGERPRINT, EVENT_TIME,
-                                        PRODUCED_AT)
+                                        PRODUCED_AT, SOURCE_POSITION)
 
 #: Every metadata column of a raw table, in table order.
 METADATA_COLUMNS: tuple[Column, ...] = (*WRITTEN_METADATA, LANDED_AT)

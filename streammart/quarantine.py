@@ -53,13 +53,14 @@ def _filters(domain: str | None, rule: str | None) -> tuple[sql.Composable, list
 
 
 def rule_counts(conn: psycopg.Connection, domain: str | None = None, rule: str | None = None) -> list[RuleCount]:
-    """Per domain and rule: records held now, episodes promoted, and the newest reason (of a held one if any)."""
+    """Per domain and rule: records held now, episodes promoted, and the newest reason (of a held one if any),
+    with the file:line it was read from."""
     where, params = _filters(domain, rule)
     query = sql.SQL("""
         SELECT domain, rule,
                count(*) FILTER (WHERE promoted_at IS NULL) AS held,
                count(*) FILTER (WHERE promoted_at IS NOT NULL) AS promoted,
-               (array_agg(reason ORDER BY promoted_at IS NULL DESC, last_failed_at DESC, record_key))[1],
+               (array_agg(concat(reason, ' (' || _source_position || ')') ORDER BY promoted_at IS NULL DESC, last_failed_at DESC, record_key))[1],
                max(last_failed_at)
         FROM {table} WHERE {where}
         GROUP BY domain, rule
@@ -69,11 +70,11 @@ def rule_counts(conn: psycopg.Connection, domain: str | None = None, rule: str |
 
 def held_rows(conn: psycopg.Connection, domain: str | None = None, rule: str | None = None,
               limit: int = 100) -> list[HeldRow]:
-    """Records held now, oldest first, with the Kafka position of the version that failed."""
+    """Records held now, oldest first, with where the version that failed was read (file:line) and its Kafka position."""
     where, params = _filters(domain, rule)
     query = sql.SQL("""
         SELECT domain, entity, record_key, rule, reason,
-               concat(_topic, ':', _partition, ':', _offset), quarantined_at, checks_failed
+               concat_ws(' ', _source_position, concat(_topic, ':', _partition, ':', _offset)), quarantined_at, checks_failed
         FROM {table} WHERE promoted_at IS NULL AND {where}
         ORDER BY domain, rule, quarantined_at, record_key
         LIMIT %s""").format(table=QUARANTINE_TABLE, where=where)

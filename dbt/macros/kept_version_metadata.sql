@@ -1,7 +1,7 @@
 {#
     The landing metadata a stg_ model keeps of the version it selected: how many
-    versions landed, which event it was, its Kafka position (where a quarantine
-    points to) and when it happened and landed. For the select list after
+    versions landed, which event it was, its Kafka position and the file:line or
+    page it was read from (where a quarantine points to) and when it happened and landed. For the select list after
     rank_versions(); the base_ model selected every landing column.
 #}
 {% macro kept_version_metadata() -%}
@@ -10,6 +10,7 @@
         _topic,
         _partition,
         _offset,
+        _source_position,
         _event_time,
         _landed_at
 {%- endmacro %}

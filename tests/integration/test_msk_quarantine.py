@@ -55,7 +55,7 @@ def land_csv(settings, tmp: Path, entity: str, header: str, lines: list[str]) ->
 
 def episodes(conn: psycopg.Connection, tag: str) -> list[tuple]:
     return conn.execute(
-        "SELECT record_key, rule, reason, _topic, _offset IS NOT NULL, quarantined_at, promoted_at, checks_failed "
+        "SELECT record_key, rule, reason, _topic, _source_position, quarantined_at, promoted_at, checks_failed "
         "FROM marts.fct_quarantined_rows WHERE record_key LIKE %s ORDER BY record_key, quarantined_at",
         (f"{tag}%",)).fetchall()
 
@@ -82,10 +82,12 @@ def test_referral_before_its_patient_is_held_then_promoted_once(tag, running_sta
         cycle()
         held_with_both = {c.rule: c.held for c in rule_counts(conn, "msk")}[RULE]
         held = episodes(conn, tag)
-        assert [(k, r, reason, topic, positioned, promoted) for k, r, reason, topic, positioned, _, promoted, _
+        assert [(k, r, reason, topic, position, promoted) for k, r, reason, topic, position, _, promoted, _
                 in held] == [
-            (early, RULE, f"patient_id '{patient}' not found in stg_msk__patients", "msk.referrals.v1", True, None),
-            (orphan, RULE, f"patient_id '{tag}-P404' not found in stg_msk__patients", "msk.referrals.v1", True, None),
+            (early, RULE, f"patient_id '{patient}' not found in stg_msk__patients", "msk.referrals.v1",
+             "referrals.csv:2", None),
+            (orphan, RULE, f"patient_id '{tag}-P404' not found in stg_msk__patients", "msk.referrals.v1",
+             "referrals.csv:3", None),
         ]
         assert in_mart(conn, tag) == []
 
@@ -113,3 +115,4 @@ def test_referral_before_its_patient_is_held_then_promoted_once(tag, running_sta
                             capture_output=True, text=True, timeout=120, cwd=PROJECT_ROOT)
     assert listed.returncode == 0, listed.stderr
     assert f"{held_with_both - 1} held, " in listed.stdout and RULE in listed.stdout
+    assert "referrals.csv:3" in listed.stdout, "the held record's source position is listed"

@@ -1,3 +1,4 @@
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -23,6 +24,7 @@ from streammart.contract import (
     PRODUCED_AT,
     RAW_SCHEMA,
     SCHEMA_FINGERPRINT,
+    SOURCE_POSITION,
     TOPIC,
     WRITTEN_METADATA,
     qualified,
@@ -42,7 +44,8 @@ class Message:
     offset: int = 41
     key: bytes | None = b"O1"
     timestamp: float = 1717400000.0
-    headers: list = field(default_factory=lambda: [("event_id", b"abc"), ("source", b"retail_orders")])
+    headers: list = field(default_factory=lambda: [("event_id", b"abc"), ("source", b"retail_orders"),
+                                                    ("source_position", b"orders.csv:7")])
 
 
 def orders_target():
@@ -61,6 +64,17 @@ def test_a_valid_event_becomes_a_row_in_copy_column_order():
     assert values[EVENT_TIME.name] == ORDER["order_ts"]
     assert values[PRODUCED_AT.name] == datetime.fromtimestamp(1717400000.0, timezone.utc)
     assert values[SCHEMA_FINGERPRINT.name] == registry.get("retail.orders.v1").fingerprint_hex
+    assert values[SOURCE_POSITION.name] == "orders.csv:7"
+
+
+def test_an_event_from_elsewhere_lands_without_a_source_position_and_with_a_content_id():
+    registry = load_registry()
+    target = orders_target()
+    value = encode(registry.get("retail.orders.v1"), ORDER)
+    values = dict(zip([c.name for c in target.table.copy_columns],
+                      decode_row(Message(value, headers=[]), target, registry)))
+    assert values[SOURCE_POSITION.name] is None
+    assert values[EVENT_ID.name] == hashlib.sha256(value).hexdigest()[:32]
 
 
 def test_metadata_land_under_their_own_names_whatever_the_column_order(monkeypatch):
@@ -76,7 +90,8 @@ def test_metadata_land_under_their_own_names_whatever_the_column_order(monkeypat
                       EVENT_ID.name: "abc", TOPIC.name: "retail.orders.v1", PARTITION.name: 7, OFFSET.name: 1234,
                       KEY.name: "K-1", SCHEMA_FINGERPRINT.name: registry.get("retail.orders.v1").fingerprint_hex,
                       EVENT_TIME.name: ORDER["order_ts"],
-                      PRODUCED_AT.name: datetime.fromtimestamp(1717400000.0, timezone.utc)}
+                      PRODUCED_AT.name: datetime.fromtimestamp(1717400000.0, timezone.utc),
+                      SOURCE_POSITION.name: "orders.csv:7"}
 
 
 def test_every_written_metadata_column_gets_a_value():

@@ -102,7 +102,7 @@
 {#
     One row per (row, broken rule) of a checked model, in the shape the quarantine
     table keeps: domain, entity, the row's natural key, the rule and its reason, and
-    the row's source position (event id, Kafka topic, partition and offset).
+    the row's source position (event id, Kafka topic, partition and offset, and the file:line it was read from).
 #}
 {% macro quarantine_failures(domain, entity, checked_relation, key_column) %}
 
@@ -116,6 +116,7 @@
         checked._topic,
         checked._partition,
         checked._offset,
+        checked._source_position,
         checked._landed_at
 
     from {{ checked_relation }} as checked

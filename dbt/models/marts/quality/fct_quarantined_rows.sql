@@ -65,6 +65,7 @@ failing as (
         candidates._topic,
         candidates._partition,
         candidates._offset,
+        candidates._source_position,
         candidates._landed_at,
         {% if is_incremental() %}
         coalesce(open_episodes.quarantined_at, now()) as quarantined_at,
@@ -104,6 +105,7 @@ failing as (
         open_episodes._topic,
         open_episodes._partition,
         open_episodes._offset,
+        open_episodes._source_position,
         open_episodes._landed_at,
         open_episodes.quarantined_at,
         open_episodes.last_failed_at,

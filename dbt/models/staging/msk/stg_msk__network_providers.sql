@@ -18,6 +18,7 @@ unnested as (
         employers._topic,
         employers._partition,
         employers._offset,
+        employers._source_position,
         employers._event_time,
         employers._landed_at
 
