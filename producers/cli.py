@@ -90,7 +90,7 @@ def replay_all(selected: list[SourceConfig], sink: Sink, options: ReplayOptions,
                     config = config.model_copy(update={"strict": True})
                 replay = SourceReplay(config, sink, options.rejects_dir, options.max_rejects, pacer())
                 task = bar.add_task(config.name, total=replay.total_hint())
-                summaries.append(replay.run(lambda: bar.advance(task)))
+                summaries.append(replay.run(lambda records: bar.advance(task, records)))
                 replay = None
     except KeyboardInterrupt:
         console.print("[yellow]interrupted: flushed what was produced so far[/]")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from _strptime import TimeRE
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime, tzinfo
@@ -32,6 +33,9 @@ _CURRENCY = r"(?:[$€£¥]|USD|EUR|GBP)"
 _CURRENCY_PREFIX = re.compile(rf"^{_CURRENCY}\s*", re.IGNORECASE)
 _CURRENCY_SUFFIX = re.compile(rf"\s*{_CURRENCY}$", re.IGNORECASE)
 _GROUPED = re.compile(r"^[-+]?\d{1,3}(,\d{3})+(\.\d*)?$")
+_PLAIN_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+_DIRECTIVE = re.compile(r"%(.)")
+_NUMERIC_DIRECTIVES = ("Y", "m", "d", "H", "M", "S")
 _MISSING = object()
 
 Parse = Callable[[Any], Any]
@@ -98,6 +102,8 @@ def parse_int(value: Any) -> int:
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if isinstance(value, str):
+        if value.isascii() and value.isdigit():
+            return int(value)
         try:
             number = Decimal(number_text(value))
         except InvalidOperation:
@@ -131,13 +137,34 @@ def parse_bool(value: Any) -> bool:
 
 
 def decimal_parser(precision: int, scale: int) -> Parse:
+    """Amounts repeat (prices, quantities × prices): text already read is answered from a memory."""
     quantum = Decimal(1).scaleb(-scale)
+    seen: dict[str, Decimal | str] = {}
 
     def parse_decimal(value: Any) -> Decimal:
+        if type(value) is str:
+            result = seen.get(value)
+            if result is None:
+                if len(seen) >= DateReader.CACHE_LIMIT:
+                    seen.clear()
+                try:
+                    result = seen[value] = read_decimal(value)
+                except ValueError as exc:
+                    result = seen[value] = str(exc)
+            if isinstance(result, str):
+                raise ValueError(result)
+            return result
+        return read_decimal(value)
+
+    def read_decimal(value: Any) -> Decimal:
         if isinstance(value, bool) or not isinstance(value, (str, int, float, Decimal)):
             raise ValueError(f"expected an amount, got {describe(value)}")
+        if isinstance(value, str) and _PLAIN_NUMBER.fullmatch(value):
+            text = value
+        else:
+            text = number_text(value) if isinstance(value, str) else str(value)
         try:
-            number = Decimal(number_text(value) if isinstance(value, str) else str(value))
+            number = Decimal(text)
         except InvalidOperation:
             raise ValueError(f"expected an amount, got {describe(value)}") from None
         if not number.is_finite():
@@ -164,6 +191,7 @@ class DateReader:
 
     def __init__(self, formats: Sequence[str]):
         self.formats = tuple(formats)
+        self._readers = [datetime.fromisoformat if fmt == ISO_8601 else format_reader(fmt) for fmt in self.formats]
         self._cache: dict[str, datetime | str] = {}
 
     def __call__(self, text: str) -> datetime:
@@ -178,9 +206,9 @@ class DateReader:
 
     def _read(self, text: str) -> datetime | str:
         readings: dict[datetime, str] = {}
-        for fmt in self.formats:
+        for fmt, read in zip(self.formats, self._readers):
             try:
-                value = datetime.fromisoformat(text) if fmt == ISO_8601 else datetime.strptime(text, fmt)
+                value = read(text)
             except ValueError:
                 continue
             readings.setdefault(value, fmt)
@@ -190,6 +218,33 @@ class DateReader:
             options = " or ".join(f"{v.isoformat()} ({f})" for v, f in readings.items())
             return f"ambiguous date {text!r}: {options}; keep one of the formats or set dayfirst"
         return next(iter(readings))
+
+
+def format_reader(fmt: str) -> Callable[[str], datetime]:
+    """``datetime.strptime(text, fmt)``, done in C for formats of only numeric date and time fields.
+
+    strptime spends most of its time in Python after matching its regular
+    expression. For ``%Y``, ``%m``, ``%d``, ``%H``, ``%M`` and ``%S`` the reader
+    matches strptime's own expression for the format (``_strptime.TimeRE``, so
+    it accepts exactly the same text) and builds the datetime from the digits;
+    any other format is left to strptime.
+    """
+    directives = _DIRECTIVE.findall(fmt)
+    if (not {"Y", "m", "d"} <= set(directives) or not set(directives) <= set(_NUMERIC_DIRECTIVES)
+            or len(directives) != len(set(directives))):
+        return lambda text: datetime.strptime(text, fmt)
+    pattern = TimeRE().compile(fmt)
+    clock_fields = [(d, name) for d, name in (("H", "hour"), ("M", "minute"), ("S", "second")) if d in directives]
+
+    def read(text: str) -> datetime:
+        match = pattern.match(text)
+        if match is None or match.end() != len(text):
+            raise ValueError(f"time data {text!r} does not match format {fmt!r}")
+        found = match.groupdict()
+        clock = {name: int(found[d]) for d, name in clock_fields}
+        return datetime(int(found["Y"]), int(found["m"]), int(found["d"]), **clock)
+
+    return read
 
 
 def timestamp_parser(reader: DateReader, zone: tzinfo) -> Parse:

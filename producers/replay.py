@@ -17,18 +17,20 @@ from zoneinfo import ZoneInfo
 from fastavro.validation import ValidationError as AvroValidationError
 
 from producers import events
+from producers.encoding import EventEncoder
 from producers.pacing import Pacer, RatePacer
 from producers.parsing import FieldError, RecordParser
 from producers.publisher import DeliveryError, RecordTooLarge, Sink
 from producers.rejects import Reject, RejectLog, RejectThresholdExceeded
 from producers.sources import RawRecord, Source, SourceReadError, open_source
-from schemas.wire import encode
 from streammart.contract import event_time_value
 from streammart.pipeline import SourceConfig
 
 #: ``skip_if(record, event_id)``: why a valid record is not to be published (it is then
 #: counted and written as skipped), or None to publish it.
 SkipRule = Callable[[dict, str], str | None]
+#: ``on_progress(records)`` is told how many more records were read, every this many and at the end.
+PROGRESS_EVERY = 1000
 
 
 @dataclass
@@ -66,6 +68,7 @@ class SourceReplay:
         self.skip_if = skip_if
         self.sink = sink
         self.parser = RecordParser(config)
+        self.encoder = EventEncoder(config.schema)
         self.rejects = RejectLog(rejects_dir, config.name, limit=max_rejects)
         self.pacer = pacer or RatePacer(None)
         self.summary = ReplaySummary(config.name, config.topic, rejects_file=self.rejects.path)
@@ -95,9 +98,9 @@ class SourceReplay:
             return None
         try:
             record = self.parser.parse(raw.data)
-            value = encode(self.config.schema, record)
+            value = self.encoder.encode(record)
             key = events.natural_key(record, self.config.key)
-            event = events.event_id(self.config.name, key, record)
+            event = events.event_id(self.config.name, key, value)
             reason = self.skip_if(record, event) if self.skip_if else None
             if reason:
                 self.rejects.add(Reject(raw.position, None, reason, raw.raw, outcome="skipped"))
@@ -116,26 +119,37 @@ class SourceReplay:
             return None
         return record
 
-    def _consume(self, on_record: Callable[[], None]) -> None:
-        for raw in self.source.records():
-            if raw.skipped:
-                self.rejects.add(Reject(raw.position, None, raw.skipped, raw.raw, outcome="skipped"))
-                record = None
-            else:
-                record = self._publish(raw)
-            self.summary.read += 1  # counted once its outcome is recorded
-            self.rejects.check_limit()
-            if record is not None and self.config.event_time:
-                self.pacer.wait(event_time_value(record[self.config.event_time], self._zone))
-            on_record()
+    def _consume(self, on_progress: Callable[[int], None]) -> None:
+        unreported = 0
+        try:
+            for raw in self.source.records():
+                self._take(raw)
+                unreported += 1
+                if unreported == PROGRESS_EVERY:
+                    on_progress(unreported)
+                    unreported = 0
+        finally:
+            on_progress(unreported)
 
-    def run(self, on_record: Callable[[], None] = lambda: None) -> ReplaySummary:
+    def _take(self, raw: RawRecord) -> None:
+        """One record read: published, rejected or skipped, and counted."""
+        if raw.skipped:
+            self.rejects.add(Reject(raw.position, None, raw.skipped, raw.raw, outcome="skipped"))
+            record = None
+        else:
+            record = self._publish(raw)
+        self.summary.read += 1  # counted once its outcome is recorded
+        self.rejects.check_limit()
+        if record is not None and self.config.event_time:
+            self.pacer.wait(event_time_value(record[self.config.event_time], self._zone))
+
+    def run(self, on_progress: Callable[[int], None] = lambda records: None) -> ReplaySummary:
         """Replay the whole source; ``self.summary`` is complete even when interrupted."""
         summary = self.summary
         delivered_before = self.sink.delivered
         start = time.monotonic()
         try:
-            self._consume(on_record)
+            self._consume(on_progress)
         except (SourceReadError, RejectThresholdExceeded) as exc:
             summary.failure = str(exc)
         finally:
