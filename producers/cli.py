@@ -89,7 +89,7 @@ def replay_all(selected: list[SourceConfig], sink: Sink, options: ReplayOptions,
                 if options.strict:
                     config = config.model_copy(update={"strict": True})
                 replay = SourceReplay(config, sink, options.rejects_dir, options.max_rejects, pacer())
-                task = bar.add_task(config.name, total=replay.total_hint())
+                task = bar.add_task(config.name, total=replay.total_hint() if show else None)
                 summaries.append(replay.run(lambda records: bar.advance(task, records)))
                 replay = None
     except KeyboardInterrupt:

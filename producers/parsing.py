@@ -35,10 +35,13 @@ _CURRENCY_SUFFIX = re.compile(rf"\s*{_CURRENCY}$", re.IGNORECASE)
 _GROUPED = re.compile(r"^[-+]?\d{1,3}(,\d{3})+(\.\d*)?$")
 _PLAIN_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 _DIRECTIVE = re.compile(r"%(.)")
-_NUMERIC_DIRECTIVES = ("Y", "m", "d", "H", "M", "S")
+_FIELD_NAMES = {"Y": "year", "m": "month", "d": "day", "H": "hour", "M": "minute", "S": "second"}
 _MISSING = object()
 
 Parse = Callable[[Any], Any]
+RenamePlan = tuple[list[tuple[str, str]], list[str], list[str], tuple[str, str] | None]
+#: Distinct column lists (JSON records vary) whose renaming is remembered before starting again.
+RENAME_PLANS_KEPT = 1024
 
 
 class FieldError(ValueError):
@@ -225,24 +228,29 @@ def format_reader(fmt: str) -> Callable[[str], datetime]:
 
     strptime spends most of its time in Python after matching its regular
     expression. For ``%Y``, ``%m``, ``%d``, ``%H``, ``%M`` and ``%S`` the reader
-    matches strptime's own expression for the format (``_strptime.TimeRE``, so
-    it accepts exactly the same text) and builds the datetime from the digits;
-    any other format is left to strptime.
+    builds the datetime from the digits itself: zero-padded text (the usual
+    case, which strptime reads the same way or refuses alike) by one simple
+    expression, anything else by strptime's own expression for the format
+    (``_strptime.TimeRE``, so it accepts exactly the same text). Any other
+    format is left to strptime; a unit test compares both on many texts.
     """
     directives = _DIRECTIVE.findall(fmt)
-    if (not {"Y", "m", "d"} <= set(directives) or not set(directives) <= set(_NUMERIC_DIRECTIVES)
+    if (not {"Y", "m", "d"} <= set(directives) or not set(directives) <= set(_FIELD_NAMES)
             or len(directives) != len(set(directives))):
         return lambda text: datetime.strptime(text, fmt)
     pattern = TimeRE().compile(fmt)
-    clock_fields = [(d, name) for d, name in (("H", "hour"), ("M", "minute"), ("S", "second")) if d in directives]
+    padded = re.compile(_DIRECTIVE.sub(lambda m: r"(\d{4})" if m[1] == "Y" else r"(\d{2})", re.escape(fmt)))
+    names = [_FIELD_NAMES[d] for d in directives]
 
     def read(text: str) -> datetime:
+        fixed = padded.fullmatch(text)
+        if fixed is not None:  # zero-padded digits: strptime reads (or refuses) them the same way
+            return datetime(**dict(zip(names, map(int, fixed.groups()))))
         match = pattern.match(text)
         if match is None or match.end() != len(text):
             raise ValueError(f"time data {text!r} does not match format {fmt!r}")
         found = match.groupdict()
-        clock = {name: int(found[d]) for d, name in clock_fields}
-        return datetime(int(found["Y"]), int(found["m"]), int(found["d"]), **clock)
+        return datetime(**{_FIELD_NAMES[d]: int(found[d]) for d in directives})
 
     return read
 
@@ -353,6 +361,7 @@ class RecordParser:
         self._names = {name for name, *_ in self._fields}
         self.unknown_columns: Counter[str] = Counter()
         self.renames_seen: set[str] = set()
+        self._rename_plans: dict[tuple[str, ...], RenamePlan] = {}
 
     @property
     def required(self) -> list[str]:
@@ -416,23 +425,47 @@ class RecordParser:
         return record
 
     def _rename(self, data: dict[str, Any]) -> dict[str, Any]:
-        source: dict[str, Any] = {}
+        """The record's values under contract field names; the tally is kept, a column conflict raised.
+
+        Which column feeds which field depends only on the record's columns, so it
+        is worked out once per distinct list of columns (one for a CSV file).
+        """
+        columns = tuple(data)
+        plan = self._rename_plans.get(columns)
+        if plan is None:
+            if len(self._rename_plans) >= RENAME_PLANS_KEPT:
+                self._rename_plans.clear()
+            plan = self._rename_plans[columns] = self._rename_plan(columns)
+        fed, unknown, renamed, error = plan
+        for column in unknown:
+            self.unknown_columns[column] += 1
+        if renamed:
+            self.renames_seen.update(renamed)
+        if error is not None:
+            raise FieldError(*error)
+        return {name: data[column] for column, name in fed}
+
+    def _rename_plan(self, columns: tuple[str, ...]) -> RenamePlan:
+        """(column → field pairs, unknown columns counted, renames used, (field, reason) of a conflict or None)."""
+        fed: list[tuple[str, str]] = []
+        unknown: list[str] = []
+        renamed: list[str] = []
         fed_by: dict[str, str] = {}
-        for column, value in data.items():
+        for column in columns:
             name = self.field_of(column)
             if name is None:
                 if column not in self.ignored:
-                    self.unknown_columns[column] += 1
+                    unknown.append(column)
                     if self.strict:
-                        raise FieldError(column, f"column is not in {self.schema.name} (strict)")
+                        return fed, unknown, renamed, (column, f"column is not in {self.schema.name} (strict)")
                 continue
             if column in self.renames:
-                self.renames_seen.add(column)
+                renamed.append(column)
             if name in fed_by:
-                raise FieldError(name, f"both {fed_by[name]!r} and {column!r} give this field")
+                return fed, unknown, renamed, (name, f"both {fed_by[name]!r} and {column!r} give this field")
             fed_by[name] = column
-            source[name] = value
-        return source
+            fed.append((column, name))
+        return fed, unknown, renamed, None
 
     def unmatched_renames(self) -> list[str]:
         """``columns`` keys no record carried, each with the nearest unknown column when there is one."""

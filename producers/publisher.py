@@ -43,7 +43,9 @@ def message_limit(client_config: dict[str, str]) -> int:
 
 def ensure_fits(limit: int, key: bytes, value: bytes, headers: list[tuple[str, bytes]]) -> int:
     """The event's size in bytes; raises RecordTooLarge when it exceeds ``limit``."""
-    size = len(key) + len(value) + sum(len(k) + len(v) for k, v in headers)
+    size = len(key) + len(value)
+    for name, header in headers:
+        size += len(name) + len(header)
     if size > limit:
         raise RecordTooLarge(size, limit)
     return size
