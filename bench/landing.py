@@ -41,10 +41,10 @@ from schemas import load_registry
 from schemas.registry import SchemaRegistry
 from schemas.wire import WireFormatError, decode, encode
 from stream_processors.decoding import DeadLetter, LandingTarget, RowDecoder, header_map
-from stream_processors.lag import landing_lag
+from stream_processors.lag import high_watermarks, landed_offsets
 from stream_processors.landing import Batch, land_batch
 from stream_processors.raw_tables import RawTable, ensure_raw_tables
-from streammart.contract import OFFSETS_TABLE, RAW_SCHEMA, event_time_value, qualified, raw_table_name, topic_name
+from streammart.contract import OFFSETS_TABLE, RAW_SCHEMA, event_time_value, raw_table_name, topic_name
 from streammart.settings import PROJECT_ROOT, get_settings, kafka_client_config
 
 BENCH_CONTRACTS = Path(__file__).parent / "contracts"
@@ -234,6 +234,11 @@ def worker_rate(settings, domain: str, batch_size: int, workers: int, workdir: P
     ``workers`` members holding some), counting the rows landed after it, to the
     last row: what the workers land together, without a process's start-up and
     its wait to join the group. The rate from the first landed row is kept beside it.
+    Progress is read from the landed positions in ``raw._ingest_offsets`` against
+    Kafka's end offsets read once before the workers start: watching must cost the
+    two cores next to nothing (a ``count(*)`` of the raw table or a new Kafka client
+    ten times a second took a good share of a core from the workers), and the raw
+    table is counted once at the end.
     """
     pipeline = workdir / "pipeline.yml"
     pipeline.write_text(json.dumps({"sources": [{
@@ -241,13 +246,13 @@ def worker_rate(settings, domain: str, batch_size: int, workers: int, workdir: P
         "path": str(workdir / "unused.csv"), "key": ["order_id"], "event_time": "order_ts"}]}))
     topic = topic_name(domain, "orders", 1)
     table_name = raw_table_name(domain, "orders")
-    table = sql.Identifier(RAW_SCHEMA, table_name)
     group = f"bench-{domain}"
+    config = kafka_client_config(settings)
+    events = sum(high_watermarks(config, topic).values())
     command = [str(Path(sys.prefix) / "bin" / "stream-processors"), "--config", str(pipeline), "worker",
                "--app-id", group, "--batch-size", str(batch_size)]
     processes = [subprocess.Popen(command, stdout=(workdir / f"worker-{i}.log").open("wb"), stderr=subprocess.STDOUT,
                                   cwd=PROJECT_ROOT) for i in range(workers)]
-    config = kafka_client_config(settings)
     admin = AdminClient({**config, "log_level": 3})
     rss: list[tuple[float, float]] = []
     began = time.perf_counter()
@@ -259,14 +264,18 @@ def worker_rate(settings, domain: str, batch_size: int, workers: int, workdir: P
                 if not rss or time.perf_counter() - began - rss[-1][0] >= 1.0:
                     rss.append((time.perf_counter() - began, rss_mb(processes[0].pid)))
                 if together is None and members_owning_partitions(admin, group) == workers:
-                    together = (time.perf_counter(), landed_rows(conn, table_name, table))
-                landed = landed_rows(conn, table_name, table)
+                    together = (time.perf_counter(), sum(landed_offsets(conn, topic).values()))
+                landed = sum(landed_offsets(conn, topic).values())
                 if landed and first is None:
                     first = (time.perf_counter(), landed)
-                if landed and not landing_lag(conn, config, [topic])[topic]:
+                if landed == events:
+                    now = time.perf_counter()
                     if together is None:
                         raise RuntimeError("all events landed before every worker owned partitions: use more events")
-                    now = time.perf_counter()
+                    rows = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(
+                        sql.Identifier(RAW_SCHEMA, table_name))).fetchone()[0]
+                    if rows != events:
+                        raise RuntimeError(f"{rows:,} rows landed for {events:,} events")
                     return WorkerRun((landed - together[1]) / (now - together[0]),
                                      (landed - first[1]) / (now - first[0]), 1 - together[1] / landed, rss)
                 time.sleep(0.1)
@@ -276,11 +285,6 @@ def worker_rate(settings, domain: str, batch_size: int, workers: int, workdir: P
             process.terminate()
         for process in processes:
             process.wait(timeout=30)
-
-
-def landed_rows(conn: psycopg.Connection, table_name: str, table: sql.Identifier) -> int:
-    exists = conn.execute("SELECT to_regclass(%s)", (qualified(table_name),)).fetchone()[0]
-    return conn.execute(sql.SQL("SELECT count(*) FROM {}").format(table)).fetchone()[0] if exists else 0
 
 
 def clean_up(settings, domains: list[str]) -> None:
