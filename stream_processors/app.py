@@ -97,17 +97,29 @@ class Lander:
                                                     value_serializer="raw") for topic in targets}
         self._conn: psycopg.AsyncConnection | None = None
 
-    def decode(self, messages: list[Message]) -> Batch:
-        """The messages as rows (or dead letters) by raw table, with the next offset of each partition."""
+    def decode(self, messages: list[Message], owned: frozenset[tuple[str, int]]) -> Batch:
+        """The messages of ``owned`` partitions as rows (or dead letters) by raw table, with each partition's next offset.
+
+        One pass, each message's accessors called once: on two cores busy with two
+        workers, Kafka and Postgres, every microsecond per event is throughput.
+        A partition revoked since the batch was read resumes elsewhere, from
+        Postgres: nothing of it is kept here.
+        """
         batch = Batch()
+        dropped = 0
         for message in messages:
             topic, partition, offset = message.topic(), message.partition(), message.offset()
+            if (topic, partition) not in owned:
+                dropped += 1
+                continue
             batch.track(topic, partition, offset)
-            row = self.decoders[topic].decode(message)
+            row = self.decoders[topic].decode_at(message, topic, partition, offset)
             if isinstance(row, DeadLetter):
                 batch.dead_letters.append(row)
             else:
                 batch.add_row(self.targets[topic].table.name, row, message)
+        if dropped:
+            log.info("dropped %d message(s) of partitions revoked since they were read", dropped)
         return batch
 
     async def _connection(self) -> psycopg.AsyncConnection:
@@ -162,15 +174,6 @@ class Lander:
                           qualified(DEAD_LETTERS_TABLE))
 
 
-def owned_only(messages: list[Message], source: KafkaBatches) -> list[Message]:
-    """The messages of partitions this worker still owns: a revoked partition resumes elsewhere, from Postgres."""
-    owned = source.owned
-    kept = [m for m in messages if (m.topic(), m.partition()) in owned]
-    if len(kept) < len(messages):
-        log.info("dropped %d message(s) of partitions revoked since they were read", len(messages) - len(kept))
-    return kept
-
-
 class LandingService(faust.Service):
     """The landing loop: a batch from Kafka, decoded, landed, committed for lag; then the next.
 
@@ -203,7 +206,7 @@ class LandingService(faust.Service):
     async def land(self, messages: list[Message]) -> None:
         try:
             started = time.perf_counter()
-            batch = self.lander.decode(owned_only(messages, self.source))
+            batch = self.lander.decode(messages, self.source.owned)
             if not len(batch):
                 return
             result = await self.lander.land(batch)

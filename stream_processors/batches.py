@@ -16,6 +16,10 @@ rows of a batch read before the revocation must not land after it (another
 worker resumes the partition from Postgres), so :attr:`KafkaBatches.owned` is
 checked when the batch lands.
 
+Assignment is ``range``, so every topic is split between the workers, whatever
+each topic's traffic (a sticky assignor balances partition counts only, and
+could give one worker all of the busy topic).
+
 No gap repair is needed: no offset is ever acknowledged before it landed
 (the consumer only moves on once the batch in hand landed), so a partition can only
 skip offsets Kafka no longer holds, and that is reported, never guessed.
@@ -34,6 +38,9 @@ from stream_processors.positions import positions_when_postgres_answers, resume_
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+#: Heartbeat interval as a share of the session timeout. A member hears of a rebalance
+#: (a worker joining) at its next heartbeat, and the whole group waits for it meanwhile.
+HEARTBEAT_SHARE = 0.1
 
 
 class KafkaBatches:
@@ -55,7 +62,7 @@ class KafkaBatches:
             "enable.auto.offset.store": False,
             "auto.offset.reset": "earliest",
             "session.timeout.ms": int(session_timeout * 1000),
-            "heartbeat.interval.ms": int(session_timeout * 300),
+            "heartbeat.interval.ms": int(session_timeout * HEARTBEAT_SHARE * 1000),
             "partition.assignment.strategy": "range",
         })
 

@@ -84,11 +84,14 @@ class RowDecoder:
         self.registry = registry
         self._by_fingerprint: dict[bytes, _WriterPlan | str] = {}
 
-    def decode(self, message: Any) -> tuple | DeadLetter:
-        """Like :func:`decode_row`, for a confluent-kafka ``Message`` (accessor methods, not attributes)."""
+    def decode_at(self, message: Any, topic: str, partition: int, offset: int) -> tuple | DeadLetter:
+        """Like :func:`decode_row`, for a confluent-kafka ``Message`` whose position the caller has already read.
+
+        (Accessor methods, not attributes; each call costs, so none is made twice.)
+        """
         kind, millis = message.timestamp()
-        return self.row(message.topic(), message.partition(), message.offset(), message.key(), message.value(),
-                        message.headers(), millis / 1000 if kind != TIMESTAMP_NOT_AVAILABLE and millis > 0 else None)
+        return self.row(topic, partition, offset, message.key(), message.value(), message.headers(),
+                        millis / 1000 if kind != TIMESTAMP_NOT_AVAILABLE and millis > 0 else None)
 
     def row(self, topic: str, partition: int, offset: int, key: bytes | None, value: bytes | None,
             headers: Any, timestamp: float | None) -> tuple | DeadLetter:
