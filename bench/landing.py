@@ -310,7 +310,7 @@ def producer_rate(settings, rows: int, workdir: Path) -> tuple[float, int]:
 @click.option("--batch-size", type=click.IntRange(min=1), default=2000, show_default=True)
 @click.option("--csv-rows", type=click.IntRange(min=0), default=1_000_000, show_default=True,
               help="rows of the CSV the producer replays (0: skip the producer)")
-@click.option("--rss-events", type=click.IntRange(min=0), default=2_000_000, show_default=True,
+@click.option("--rss-events", type=click.IntRange(min=0), default=5_000_000, show_default=True,
               help="events one worker lands while its memory is sampled (0: skip)")
 @click.option("--skip-peers", is_flag=True, help="leave out Debezium's JDBC sink and Quix Streams (the slow part)")
 def main(events: int, batch_size: int, csv_rows: int, rss_events: int, skip_peers: bool) -> None:
