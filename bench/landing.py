@@ -7,11 +7,13 @@ Side by side (this machine is noisy; compare ratios, not absolute numbers):
   2. the real ``stream-processors worker``, 1 and 2 processes in one group, draining a
      topic of N events, with its resident memory sampled while it lands;
   3. the same ceiling for a wide, nested contract (``bench/contracts``);
-  4. the producer (``producers run`` of a CSV) against fastavro encoding alone.
+  4. the producer (``producers run`` of a CSV) against fastavro encoding alone;
+  5. what users pick instead, on the same events and Postgres (``bench/peers.py``):
+     Debezium's JDBC sink on Kafka Connect and Quix Streams' ``PostgreSQLSink``.
 
 Needs Postgres and Kafka of the local stack:
   .venv/bin/streammart-stack start postgres kafka
-  .venv/bin/python -m bench.landing [--events 200000] [--csv-rows 1000000]
+  .venv/bin/python -m bench.landing [--events 200000] [--csv-rows 1000000] [--skip-peers]
 """
 from __future__ import annotations
 
@@ -37,6 +39,7 @@ from confluent_kafka.admin import AdminClient
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
+from bench import peers
 from schemas import load_registry
 from schemas.registry import SchemaRegistry
 from schemas.wire import WireFormatError, decode, encode
@@ -343,13 +346,15 @@ def producer_rate(settings, rows: int, workdir: Path) -> tuple[float, int]:
 @click.option("--batch-size", type=click.IntRange(min=1), default=2000, show_default=True)
 @click.option("--csv-rows", type=click.IntRange(min=0), default=1_000_000, show_default=True,
               help="rows of the CSV the producer replays (0: skip the producer)")
-@click.option("--rss-events", type=click.IntRange(min=0), default=2_000_000, show_default=True,
+@click.option("--rss-events", type=click.IntRange(min=0), default=5_000_000, show_default=True,
               help="events one worker lands while its memory is sampled (0: skip)")
-def main(events: int, batch_size: int, csv_rows: int, rss_events: int) -> None:
+@click.option("--skip-peers", is_flag=True, help="leave out Debezium's JDBC sink and Quix Streams (the slow part)")
+def main(events: int, batch_size: int, csv_rows: int, rss_events: int, skip_peers: bool) -> None:
     """Measure landing throughput and print one table."""
     settings = get_settings()
     domains = [f"bench{uuid.uuid4().hex[:8]}" for _ in range(5)]
     lines: list[tuple[str, float, str, str]] = []  # (what, per second, ratio, note)
+    guarantees: dict[str, str] = {}  # what -> delivery guarantee, for the landing contenders
     try:
         values = ORDERS.values(events)
         ceilings: dict[tuple[int, bool], float] = {}
@@ -367,6 +372,14 @@ def main(events: int, batch_size: int, csv_rows: int, rss_events: int) -> None:
                           f"of ceiling", f"{run.rate / ceilings[(workers, True)]:.2f} of old ceiling; timed over "
                           f"{run.share:.0%} of the events, from every worker owning partitions; "
                           f"{run.from_first_row:,.0f}/s from the first row"))
+            guarantees[lines[-1][0]] = STREAMMART_GUARANTEE
+        if not skip_peers:
+            json_topic = f"{domains[1]}.orders.json"
+            produce(kafka_client_config(settings), json_topic, [peers.connect_json(order(i)) for i in range(events)])
+            for run in peers.measure(settings, topic_name(domains[1], "orders", 1), json_topic,
+                                     PROJECT_ROOT / "schemas" / "retail.orders.v1.avsc", events, batch_size):
+                lines.append((run.what, run.rate, "", f"rows {run.rows:,}, distinct keys {run.distinct_keys:,}"))
+                guarantees[run.what] = run.guarantee
         wide = TITLES.values(events // 2)
         for processes in (1, 2):
             old, old_us = ceiling(settings, TITLES, domains[3], wide, batch_size, processes, True)
@@ -392,11 +405,23 @@ def main(events: int, batch_size: int, csv_rows: int, rss_events: int) -> None:
             print("RSS over the run (s, MiB): " + ", ".join(f"{t:.0f}:{mb:.0f}" for t, mb in run.rss[::10]))
     finally:
         clean_up(settings, domains)
+        peers.drop_peer_tables(settings.conninfo("admin"))
+    print_table(lines, guarantees, events, batch_size)
+
+
+STREAMMART_GUARANTEE = "exactly-once, typed columns"
+
+
+def print_table(lines: list[tuple[str, float, str, str]], guarantees: dict[str, str], events: int,
+                batch_size: int) -> None:
+    """One Markdown table; every landing contender also as a ratio to two workers, measured in the same run."""
+    reference = next((rate for what, rate, _, _ in lines if what == "orders worker ×2"), None)
     print(f"events: {events:,}, batch size: {batch_size}")
-    print(f"| {'what':<50} | {'per s':>9} | {'ratio':<22} | note |")
-    print(f"|{'-' * 52}|{'-' * 10}:|{'-' * 24}|------|")
+    print(f"| {'what':<50} | {'per s':>9} | {'ratio':<22} | vs worker ×2 | delivery | note |")
+    print(f"|{'-' * 52}|{'-' * 10}:|{'-' * 24}|-------------:|----------|------|")
     for what, rate, ratio, note in lines:
-        print(f"| {what:<50} | {rate:>9,.0f} | {ratio:<22} | {note} |")
+        versus = f"{rate / reference:.2f}" if what in guarantees and reference else ""
+        print(f"| {what:<50} | {rate:>9,.0f} | {ratio:<22} | {versus:>12} | {guarantees.get(what, '')} | {note} |")
 
 
 if __name__ == "__main__":
