@@ -12,7 +12,7 @@ import socket
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,16 +66,20 @@ class ThrowawayStack:
 
 
 @contextmanager
-def throwaway_stack(prefix: str = "streammart-throwaway-") -> Iterator[ThrowawayStack]:
+def throwaway_stack(prefix: str = "streammart-throwaway-",
+                    overrides: Mapping[str, str] | None = None) -> Iterator[ThrowawayStack]:
+    """``overrides``: further settings of the stack and its clients, e.g. ``{"kafka_sasl": "scram"}``."""
     # Not under a 0700 temporary directory: Postgres runs as the postgres OS user when started by root.
     home = Path(tempfile.mkdtemp(prefix=prefix))
     home.chmod(0o755)
     pg_port, kafka_port, controller_port = free_ports(3)
+    overrides = dict(overrides or {})
     ports = {"STREAMMART_PG_PORT": pg_port, "STREAMMART_KAFKA_PORT": kafka_port,
              "STREAMMART_KAFKA_CONTROLLER_PORT": controller_port}
-    env = {**os.environ, "STREAMMART_HOME": str(home), **{name: str(port) for name, port in ports.items()}}
+    env = {**os.environ, "STREAMMART_HOME": str(home), **{name: str(port) for name, port in ports.items()},
+           **{f"STREAMMART_{key.upper()}": value for key, value in overrides.items()}}
     own = ThrowawayStack(home, env, Settings(home=home, pg_port=pg_port, kafka_port=kafka_port,
-                                             kafka_controller_port=controller_port))
+                                             kafka_controller_port=controller_port, **overrides))
     try:
         own.run("start", "postgres", "kafka")
         own.settings = with_secrets(own.settings)
