@@ -167,7 +167,7 @@ def airflow_env(settings: Settings | None = None) -> dict[str, str]:
     if not settings.airflow_jwt_secret:
         raise StackError("airflow: no JWT secret; start the stack once (it writes secrets.env) "
                          "or set STREAMMART_AIRFLOW_JWT_SECRET")
-    env = settings.as_env(TASK_ROLES)
+    env = settings.as_env(TASK_ROLES, kafka=True)
     env.update(
         {
             "AIRFLOW_HOME": str(airflow_home(settings)),
@@ -204,7 +204,7 @@ def airflow_env(settings: Settings | None = None) -> dict[str, str]:
 def airflow_process_env(settings: Settings | None = None) -> dict[str, str]:
     """The whole environment of an Airflow process: ours, minus every secret it has no use for."""
     settings = settings or get_settings()
-    return {**settings.child_env(TASK_ROLES), **airflow_env(settings)}
+    return {**settings.child_env(TASK_ROLES, kafka=True), **airflow_env(settings)}
 
 
 def run_airflow(

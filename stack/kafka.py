@@ -34,7 +34,7 @@ from stack.processes import (
     terminate,
     wait_until,
 )
-from streammart.settings import Settings
+from streammart.settings import KAFKA_CLIENT_USER, SCRAM_MECHANISM, Settings, kafka_client_config
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +46,7 @@ START_TIMEOUT = 120.0
 STOP_TIMEOUT = 60.0
 LIBS_MARKER = ".kafka-version"
 INSTALL_HINT = "install it with: bash stack/install-system-packages.sh"
+BROKER_USER = "broker"  # the broker's own SCRAM login on its SASL listener
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,11 @@ class KafkaPaths:
     @property
     def log4j_properties(self) -> Path:
         return self.config / "log4j.properties"
+
+    @property
+    def scram_marker(self) -> Path:
+        """Present when the storage was formatted with SCRAM users."""
+        return self.root / "scram.formatted"
 
 
 def paths(settings: Settings) -> KafkaPaths:
@@ -170,13 +176,48 @@ def cluster_id(settings: Settings) -> str:
 
 
 def render_server_properties(settings: Settings) -> str:
-    return render_template(
+    text = render_template(
         "server.properties",
         port=settings.kafka_port,
         controller_port=settings.kafka_controller_port,
         data_dir=paths(settings).data,
         partitions=settings.kafka_partitions,
     )
+    if settings.kafka_sasl == "scram":
+        text += render_template("server-sasl.properties", mechanism=SCRAM_MECHANISM,
+                                mechanism_lower=SCRAM_MECHANISM.lower(), broker_user=BROKER_USER,
+                                broker_password=_secret(settings.kafka_broker_password, "STREAMMART_KAFKA_BROKER_PASSWORD"))
+    return text
+
+
+# ------------------------------------------------------------- SASL/SCRAM
+
+
+def _secret(value: str | None, variable: str) -> str:
+    if not value:
+        raise StackError(f"kafka: SASL/SCRAM mode needs {variable}; the stack generates it in secrets.env on start")
+    return value
+
+
+def scram_users(settings: Settings) -> list[str]:
+    """``--add-scram`` arguments of ``kafka-storage format``: the broker's own login and the clients'.
+
+    KRaft keeps SCRAM credentials in the metadata log, so they are created with
+    the storage; generated passwords are URL-safe, so they need no quoting here.
+    """
+    logins = {BROKER_USER: _secret(settings.kafka_broker_password, "STREAMMART_KAFKA_BROKER_PASSWORD"),
+              settings.kafka_sasl_username or KAFKA_CLIENT_USER:
+                  _secret(settings.kafka_sasl_password, "STREAMMART_KAFKA_SASL_PASSWORD")}
+    return [argument for user, password in logins.items()
+            for argument in ("--add-scram", f"{SCRAM_MECHANISM}=[name={user},password={password}]")]
+
+
+def check_scram_storage(settings: Settings) -> None:
+    """SCRAM users exist only if the storage was formatted in SASL mode: say so instead of refusing every login."""
+    p = paths(settings)
+    if settings.kafka_sasl == "scram" and (p.data / "meta.properties").exists() and not p.scram_marker.exists():
+        raise StackError("kafka: STREAMMART_KAFKA_SASL=scram, but the storage was formatted without SCRAM users; "
+                         "start from empty storage (`streammart-stack stop --purge`) to switch the broker to SASL")
 
 
 def render_log4j_properties(settings: Settings) -> str:
@@ -185,7 +226,7 @@ def render_log4j_properties(settings: Settings) -> str:
 
 def _write_config(settings: Settings) -> None:
     p = paths(settings)
-    write_text(p.server_properties, render_server_properties(settings))
+    write_text(p.server_properties, render_server_properties(settings), mode=0o600)
     write_text(p.log4j_properties, render_log4j_properties(settings))
 
 
@@ -217,6 +258,7 @@ def _format_storage(settings: Settings) -> None:
     cmd = java_command(
         settings, "kafka.tools.StorageTool", "format",
         "-t", cluster_id(settings), "-c", str(p.server_properties),
+        *(scram_users(settings) if settings.kafka_sasl == "scram" else ()),
         heap=("-Xmx256m",),
     )
     result = subprocess.run(cmd, capture_output=True, text=True)
@@ -224,6 +266,8 @@ def _format_storage(settings: Settings) -> None:
         fh.write(result.stdout + result.stderr)
     if result.returncode != 0:
         raise StackError(f"kafka: formatting storage failed:\n{result.stdout}{result.stderr}")
+    if settings.kafka_sasl == "scram":
+        p.scram_marker.write_text(f"{SCRAM_MECHANISM}\n")
     log.info("kafka: formatted storage in %s (cluster id %s)", p.data, cluster_id(settings))
 
 
@@ -237,7 +281,7 @@ def broker_answers(settings: Settings, timeout: float = 2.0) -> bool:
     quiet = logging.getLogger("stack.kafka.client")
     quiet.setLevel(logging.CRITICAL)
     client = AdminClient(
-        {"bootstrap.servers": settings.bootstrap_servers, "socket.timeout.ms": int(timeout * 1000), "logger": quiet}
+        {**kafka_client_config(settings), "socket.timeout.ms": int(timeout * 1000), "logger": quiet}
     )
     metadata = client.list_topics(timeout=timeout)
     return bool(metadata.brokers)
@@ -268,6 +312,7 @@ def start(settings: Settings) -> str:
     ensure_dir(p.root)
     ensure_dir(p.log.parent)
     ensure_libs(settings)
+    check_scram_storage(settings)
     _write_config(settings)
     _format_storage(settings)
     pid = spawn(
@@ -309,5 +354,6 @@ def status(settings: Settings) -> list[ServiceStatus]:
     except Exception:  # noqa: BLE001 - any client failure means "not answering"
         ready = False
     if ready:
-        return [ServiceStatus(NAME, "running", pid, address, f"KRaft, {settings.kafka_partitions} partitions")]
+        security = ", SASL/SCRAM" if settings.kafka_sasl == "scram" else ""
+        return [ServiceStatus(NAME, "running", pid, address, f"KRaft, {settings.kafka_partitions} partitions{security}")]
     return [ServiceStatus(NAME, "starting", pid, address, "broker not answering metadata requests")]

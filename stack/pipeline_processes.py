@@ -46,6 +46,7 @@ class PipelineProcess:
     ports: Callable[[Settings], list[Port]] = lambda _: []
     marker: str | None = None  # what the process's command line shows, when it retitles itself
     roles: tuple[str, ...] = ()  # the Postgres roles whose credentials the process gets, and no others
+    kafka_client: bool = False  # gets the Kafka login (when the broker asks for one)
 
     @property
     def cmdline_marker(self) -> str:
@@ -76,7 +77,7 @@ class PipelineProcess:
         remove_stale_pidfile(self.pidfile(settings), self.cmdline_marker)
         ensure_ports_free(self.ports(settings), self.name)
         ensure_dir(self.pidfile(settings).parent)
-        pid = spawn(self.command(settings), env=settings.child_env(self.roles), log_path=self.log(settings), pidfile=self.pidfile(settings),
+        pid = spawn(self.command(settings), env=settings.child_env(self.roles, self.kafka_client), log_path=self.log(settings), pidfile=self.pidfile(settings),
                     cwd=PROJECT_ROOT)
         wait_until(lambda: self.ready(settings, pid), what=self.name, timeout=START_TIMEOUT,
                    log_paths=self.log_paths(settings), alive=lambda: pid_alive(pid), interval=0.5)
@@ -136,6 +137,7 @@ processors = PipelineProcess(
     # for a new pipeline config shows the first, then the second, and is ours throughout.
     marker=LANDING_GROUP,
     roles=("ingest",),
+    kafka_client=True,
 )
 
 demo_api = PipelineProcess(

@@ -1,7 +1,8 @@
 """Generated passwords for the local stack, kept in ``<home>/secrets.env`` (mode 0600).
 
 Secrets never live in committed files. On first start the stack invents one
-password per Postgres role plus Airflow's JWT secret and Fernet key, and writes
+password per Postgres role, Airflow's JWT secret and Fernet key, and the Kafka
+SCRAM passwords (clients' and broker's, used in SASL mode), and writes
 them where :func:`streammart.settings.load_settings` finds them, so every shell
 (and every Airflow task) sees the same values. A value already set in the
 environment wins and is not written; a value already in the file is never
@@ -44,6 +45,8 @@ GENERATORS: dict[str, Callable[[], str]] = {
     "STREAMMART_AIRFLOW_JWT_SECRET": _jwt_secret,
     "STREAMMART_AIRFLOW_FERNET_KEY": _fernet_key,
     "STREAMMART_AIRFLOW_ADMIN_PASSWORD": _password,
+    "STREAMMART_KAFKA_SASL_PASSWORD": _password,  # used when the broker asks for SASL/SCRAM
+    "STREAMMART_KAFKA_BROKER_PASSWORD": _password,
 }
 
 HEADER = (

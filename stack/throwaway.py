@@ -12,7 +12,7 @@ import socket
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,8 +20,9 @@ from typing import Any
 
 import psycopg
 
+from stack import kafka
 from stack.services import with_secrets
-from streammart.settings import PROJECT_ROOT, Settings, kafka_client_config
+from streammart.settings import PROJECT_ROOT, Settings, kafka_client_config, load_settings
 
 STACK_COMMAND = Path(sys.executable).parent / "streammart-stack"
 
@@ -65,17 +66,38 @@ class ThrowawayStack:
             return read(conn)
 
 
+def share_kafka_jars(home: Path) -> None:
+    """Hard-link the Kafka jars the calling shell's stack already holds into ``home``.
+
+    Fetching them again with Maven costs ~40 s of a throwaway stack's start; a
+    missing or other-version source leaves the fetch to ``streammart-stack start``.
+    """
+    source = kafka.paths(load_settings()).libs
+    marker = source / kafka.LIBS_MARKER
+    if not marker.exists() or marker.read_text().strip() != kafka.pinned_version():
+        return
+    try:
+        shutil.copytree(source, kafka.paths(Settings(home=home)).libs, copy_function=os.link)
+    except OSError:  # another filesystem: let Maven fetch them
+        shutil.rmtree(kafka.paths(Settings(home=home)).libs, ignore_errors=True)
+
+
 @contextmanager
-def throwaway_stack(prefix: str = "streammart-throwaway-") -> Iterator[ThrowawayStack]:
+def throwaway_stack(prefix: str = "streammart-throwaway-",
+                    overrides: Mapping[str, str] | None = None) -> Iterator[ThrowawayStack]:
+    """``overrides``: further settings of the stack and its clients, e.g. ``{"kafka_sasl": "scram"}``."""
     # Not under a 0700 temporary directory: Postgres runs as the postgres OS user when started by root.
     home = Path(tempfile.mkdtemp(prefix=prefix))
     home.chmod(0o755)
     pg_port, kafka_port, controller_port = free_ports(3)
+    overrides = dict(overrides or {})
     ports = {"STREAMMART_PG_PORT": pg_port, "STREAMMART_KAFKA_PORT": kafka_port,
              "STREAMMART_KAFKA_CONTROLLER_PORT": controller_port}
-    env = {**os.environ, "STREAMMART_HOME": str(home), **{name: str(port) for name, port in ports.items()}}
+    env = {**os.environ, "STREAMMART_HOME": str(home), **{name: str(port) for name, port in ports.items()},
+           **{f"STREAMMART_{key.upper()}": value for key, value in overrides.items()}}
     own = ThrowawayStack(home, env, Settings(home=home, pg_port=pg_port, kafka_port=kafka_port,
-                                             kafka_controller_port=controller_port))
+                                             kafka_controller_port=controller_port, **overrides))
+    share_kafka_jars(home)
     try:
         own.run("start", "postgres", "kafka")
         own.settings = with_secrets(own.settings)

@@ -26,6 +26,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wai
 
 from schemas.registry import SchemaRegistry, load_registry
 from stream_processors.batches import KafkaBatches
+from stream_processors.broker_login import faust_credentials
 from stream_processors.control import SIGNAL_INTERVAL, LandedSignal
 from stream_processors.dead_letters import dlq_message
 from stream_processors.metrics import WorkerMetrics
@@ -244,6 +245,7 @@ def build_app(pipeline: PipelineConfig, settings: Settings, options: ProcessorOp
     app = LandingApp(
         options.app_id,
         broker=f"kafka://{settings.bootstrap_servers}",
+        broker_credentials=faust_credentials(kafka_client_config(settings)),
         store="memory://",
         web_enabled=False,
         topic_partitions=settings.kafka_partitions,

@@ -8,7 +8,11 @@ that started the stack and one that did not see the same values.
 Processes the stack starts get only the credentials of their own Postgres role
 (:meth:`Settings.child_env`) and are told not to read that file
 (``STREAMMART_READ_SECRETS_FILE=false``): the dashboard holds the ``reader``
-password, never the superuser's.
+password, never the superuser's; only Kafka clients get the Kafka password.
+
+Every Kafka client (producers, worker, Faust, dead-letter replay, Airflow's
+trigger, the stack's admin calls) takes its settings from :func:`kafka_client_config`,
+so pointing the pipeline at a managed cluster is a matter of environment variables.
 """
 from __future__ import annotations
 
@@ -25,6 +29,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_HOME = PROJECT_ROOT / ".stack"
 
 ROLES = ("admin", "ingest", "transform", "reader", "airflow")
+SCRAM_MECHANISM = "SCRAM-SHA-512"
+KAFKA_CLIENT_USER = "streammart"
 READ_SECRETS_FILE = "STREAMMART_READ_SECRETS_FILE"
 
 
@@ -47,6 +53,15 @@ class Settings(BaseSettings):
     kafka_controller_port: int = 19093
     kafka_bootstrap: str | None = Field(None, description="overrides 127.0.0.1:<kafka_port>")
     kafka_partitions: int = 6
+    kafka_sasl: Literal["off", "scram"] = Field("off", description="the local broker asks for SASL/SCRAM-SHA-512 "
+                                                                     "and clients log in (stack mode)")
+    kafka_security_protocol: str | None = Field(None, description="PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL "
+                                                                  "(SASL_PLAINTEXT when kafka_sasl=scram)")
+    kafka_sasl_mechanism: str | None = Field(None, description=f"default {SCRAM_MECHANISM}")
+    kafka_sasl_username: str | None = Field(None, description=f"default {KAFKA_CLIENT_USER}")
+    kafka_sasl_password: str | None = Field(None, description="environment or secrets file only")
+    kafka_broker_password: str | None = Field(None, description="the local broker's own SCRAM login (inter-broker)")
+    kafka_ssl_ca_location: str | None = Field(None, description="CA bundle that signed the brokers' certificates")
 
     pg_host: str = "127.0.0.1"
     pg_port: int = 15432
@@ -75,29 +90,58 @@ class Settings(BaseSettings):
     def bootstrap_servers(self) -> str:
         return self.kafka_bootstrap or f"127.0.0.1:{self.kafka_port}"
 
-    def as_env(self, roles: Collection[str] | None = None) -> dict[str, str]:
+    @property
+    def kafka_protocol(self) -> str:
+        return self.kafka_security_protocol or ("SASL_PLAINTEXT" if self.kafka_sasl == "scram" else "PLAINTEXT")
+
+    @property
+    def kafka_uses_sasl(self) -> bool:
+        return self.kafka_protocol.upper().startswith("SASL")
+
+    def kafka_security(self) -> dict[str, str]:
+        """librdkafka security properties: protocol, SASL login, CA bundle (empty on plaintext)."""
+        config: dict[str, str] = {}
+        if self.kafka_protocol.upper() != "PLAINTEXT":
+            config["security.protocol"] = self.kafka_protocol
+        if self.kafka_uses_sasl:
+            if not self.kafka_sasl_password:
+                raise RuntimeError("no Kafka SASL password: set STREAMMART_KAFKA_SASL_PASSWORD or start the "
+                                   f"local stack with STREAMMART_KAFKA_SASL=scram (it writes {secrets_file(self.home)})")
+            config |= {"sasl.mechanism": self.kafka_sasl_mechanism or SCRAM_MECHANISM,
+                       "sasl.username": self.kafka_sasl_username or KAFKA_CLIENT_USER,
+                       "sasl.password": self.kafka_sasl_password}
+        if self.kafka_ssl_ca_location:
+            config["ssl.ca.location"] = self.kafka_ssl_ca_location
+        return config
+
+    def as_env(self, roles: Collection[str] | None = None, kafka: bool = False) -> dict[str, str]:
         """The settings as ``STREAMMART_*`` variables, so a child process sees the same stack.
 
         ``roles=None`` exports every secret (an operator's shell). Otherwise only the
-        passwords of ``roles`` go out, no other secret does, and the secrets file
-        fallback is switched off, so the process cannot pick up the rest from there.
+        passwords of ``roles`` go out, plus the Kafka login when ``kafka`` and the
+        broker asks for one; no other secret does, and the secrets file fallback is
+        switched off, so the process cannot pick up the rest from there.
         """
         exported = {key: value for key, value in self.model_dump().items() if value is not None}
         if roles is not None:
             keep = {f"pg_{role}_password" for role in roles}
+            if kafka and self.kafka_uses_sasl:
+                keep.add("kafka_sasl_password")
             exported = {key: value for key, value in exported.items() if key not in SECRET_FIELDS or key in keep}
             exported["read_secrets_file"] = "false"
         return {f"STREAMMART_{key.upper()}": str(value) for key, value in exported.items()}
 
-    def child_env(self, roles: Collection[str]) -> dict[str, str]:
-        """The whole environment of a process that acts as ``roles`` and nothing more.
+    def child_env(self, roles: Collection[str], kafka: bool = False) -> dict[str, str]:
+        """The whole environment of a process that acts as ``roles`` (and a Kafka client if ``kafka``).
 
         The parent's own ``STREAMMART_*`` secrets (an operator may have exported
-        them all) are removed before the child's are laid over.
+        them all) are removed before the child's are laid over, and so are the
+        ``STREAMMART_KAFKA__*`` client properties of a process that is no Kafka client.
         """
         secret_names = {f"STREAMMART_{key.upper()}" for key in SECRET_FIELDS}
-        inherited = {key: value for key, value in os.environ.items() if key not in secret_names}
-        return {**inherited, **self.as_env(roles)}
+        inherited = {key: value for key, value in os.environ.items() if key not in secret_names
+                     and (kafka or not key.startswith(KAFKA_PROPERTY_PREFIX))}
+        return {**inherited, **self.as_env(roles, kafka)}
 
     def role_name(self, role: str) -> str:
         """Postgres role name for one of ROLES (``admin`` is the stack's superuser)."""
@@ -131,7 +175,9 @@ class Settings(BaseSettings):
 SECRET_FIELDS = frozenset(
     {f"pg_{role}_password" for role in ROLES}
     | {"airflow_jwt_secret", "airflow_fernet_key", "airflow_admin_password"}
+    | {"kafka_sasl_password", "kafka_broker_password"}
 )
+KAFKA_PROPERTY_PREFIX = "STREAMMART_KAFKA__"
 
 
 @lru_cache(maxsize=1)
@@ -147,14 +193,15 @@ def load_settings() -> Settings:
 
 
 def kafka_client_config(settings: Settings | None = None) -> dict[str, str]:
-    """librdkafka config: bootstrap servers plus pass-through security settings.
+    """librdkafka config of every client: bootstrap servers, security settings, pass-through properties.
 
-    ``STREAMMART_KAFKA__SECURITY_PROTOCOL=SASL_SSL`` becomes
-    ``security.protocol=SASL_SSL``, and so on for any client property.
+    The security settings are :meth:`Settings.kafka_security`; any other client
+    property passes through: ``STREAMMART_KAFKA__MESSAGE_MAX_BYTES=2000000`` becomes
+    ``message.max.bytes=2000000`` (and wins over the named settings).
     """
     settings = settings or get_settings()
-    config = {"bootstrap.servers": settings.bootstrap_servers}
-    prefix = "STREAMMART_KAFKA__"
+    config = {"bootstrap.servers": settings.bootstrap_servers, **settings.kafka_security()}
+    prefix = KAFKA_PROPERTY_PREFIX
     for name, value in os.environ.items():
         if name.startswith(prefix):
             config[name[len(prefix):].lower().replace("_", ".")] = value

@@ -51,3 +51,40 @@ def test_a_child_told_so_ignores_the_secrets_file(monkeypatch, tmp_path):
     assert load_settings().pg_admin_password == "from-file"
     monkeypatch.setenv(READ_SECRETS_FILE, "false")
     assert load_settings().pg_admin_password is None
+
+
+def test_scram_mode_logs_every_client_in_and_plaintext_stays_bare(tmp_path):
+    assert kafka_client_config(Settings(home=tmp_path, kafka_port=29092, kafka_sasl_password="pw")) == {
+        "bootstrap.servers": "127.0.0.1:29092"}
+    scram = Settings(home=tmp_path, kafka_port=29092, kafka_sasl="scram", kafka_sasl_password="pw")
+    assert kafka_client_config(scram) == {"bootstrap.servers": "127.0.0.1:29092", "security.protocol": "SASL_PLAINTEXT",
+                                          "sasl.mechanism": "SCRAM-SHA-512", "sasl.username": "streammart",
+                                          "sasl.password": "pw"}
+    with pytest.raises(RuntimeError, match="STREAMMART_KAFKA_SASL_PASSWORD"):
+        Settings(home=tmp_path, kafka_sasl="scram").kafka_security()
+
+
+def test_a_managed_cluster_is_environment_variables_only(monkeypatch, tmp_path):
+    for name, value in {"KAFKA_BOOTSTRAP": "b-1.example:9096,b-2.example:9096", "KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
+                        "KAFKA_SASL_MECHANISM": "SCRAM-SHA-256", "KAFKA_SASL_USERNAME": "svc",
+                        "KAFKA_SASL_PASSWORD": "pw", "KAFKA_SSL_CA_LOCATION": "/etc/ca.pem"}.items():
+        monkeypatch.setenv(f"STREAMMART_{name}", value)
+    monkeypatch.setenv("STREAMMART_HOME", str(tmp_path))
+    assert kafka_client_config(load_settings()) == {
+        "bootstrap.servers": "b-1.example:9096,b-2.example:9096", "security.protocol": "SASL_SSL",
+        "sasl.mechanism": "SCRAM-SHA-256", "sasl.username": "svc", "sasl.password": "pw",
+        "ssl.ca.location": "/etc/ca.pem"}
+
+
+def test_only_kafka_clients_get_the_kafka_login(monkeypatch, tmp_path):
+    settings = Settings(home=tmp_path, kafka_sasl="scram", kafka_sasl_password="kafka-pw",
+                        kafka_broker_password="broker-pw", pg_reader_password="pw-reader")
+    monkeypatch.setenv("STREAMMART_KAFKA__SSL_KEY_PASSWORD", "exported-by-the-operator")
+    client = settings.child_env(["ingest"], kafka=True)
+    assert client["STREAMMART_KAFKA_SASL_PASSWORD"] == "kafka-pw"
+    assert client["STREAMMART_KAFKA__SSL_KEY_PASSWORD"] == "exported-by-the-operator"
+    assert "STREAMMART_KAFKA_BROKER_PASSWORD" not in client
+    dashboard = settings.child_env(["reader"])
+    assert not any(key.startswith("STREAMMART_KAFKA__") or key == "STREAMMART_KAFKA_SASL_PASSWORD" for key in dashboard)
+    plaintext = Settings(home=tmp_path, kafka_sasl_password="kafka-pw").as_env(["ingest"], kafka=True)
+    assert "STREAMMART_KAFKA_SASL_PASSWORD" not in plaintext  # no broker asks for it
