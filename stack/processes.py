@@ -273,16 +273,29 @@ def socket_owner(inode: int) -> tuple[int, str] | None:
     """(pid, command line) of the process holding socket ``inode``, if visible."""
     target = f"socket:[{inode}]"
     for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
+        if proc.name.isdigit() and target in _fd_targets(proc):
+            pid = int(proc.name)
+            return pid, process_cmdline(pid)
+    return None
+
+
+def _fd_targets(proc: Path) -> set[str]:
+    """What each open descriptor of ``proc`` points at.
+
+    A descriptor closed while we list them (a client thread reconnecting) is
+    skipped on its own, so it cannot hide the process's other descriptors.
+    """
+    try:
+        fds = list((proc / "fd").iterdir())
+    except OSError:
+        return set()
+    targets = set()
+    for fd in fds:
         try:
-            for fd in (proc / "fd").iterdir():
-                if os.readlink(fd) == target:
-                    pid = int(proc.name)
-                    return pid, process_cmdline(pid)
+            targets.add(os.readlink(fd))
         except OSError:
             continue
-    return None
+    return targets
 
 
 def ensure_ports_free(ports: Iterable[Port], service: str) -> None:
