@@ -39,7 +39,7 @@ from confluent_kafka.admin import AdminClient
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
-from bench import peers
+from bench import peers, profiles
 from schemas import load_registry
 from schemas.registry import SchemaRegistry
 from schemas.wire import WireFormatError, decode, encode
@@ -231,7 +231,8 @@ def members_owning_partitions(admin: AdminClient, group: str) -> int:
     return sum(1 for member in description.members if member.assignment.topic_partitions)
 
 
-def worker_rate(settings, domain: str, batch_size: int, workers: int, workdir: Path) -> WorkerRun:
+def worker_rate(settings, domain: str, batch_size: int, workers: int, workdir: Path,
+                profile: Path | None = None) -> WorkerRun:
     """Rows/s of ``workers`` real workers (one consumer group) landing the events already in the topic.
 
     Timed from the moment every worker owns partitions (the group is stable with
@@ -242,7 +243,8 @@ def worker_rate(settings, domain: str, batch_size: int, workers: int, workdir: P
     Kafka's end offsets read once before the workers start: watching must cost the
     two cores next to nothing (a ``count(*)`` of the raw table or a new Kafka client
     ten times a second took a good share of a core from the workers), and the raw
-    table is counted once at the end.
+    table is counted once at the end. With ``profile``, py-spy records each worker
+    into that folder (``worker<N>x-<i>.txt``).
     """
     pipeline = workdir / "pipeline.yml"
     pipeline.write_text(json.dumps({"sources": [{
@@ -257,6 +259,8 @@ def worker_rate(settings, domain: str, batch_size: int, workers: int, workdir: P
                "--app-id", group, "--batch-size", str(batch_size)]
     processes = [subprocess.Popen(command, stdout=(workdir / f"worker-{i}.log").open("wb"), stderr=subprocess.STDOUT,
                                   cwd=PROJECT_ROOT) for i in range(workers)]
+    spies = [profiles.record(process.pid, profile / f"worker{workers}x-{i}.txt")
+             for i, process in enumerate(processes)] if profile else []
     admin = AdminClient({**config, "log_level": 3})
     rss: list[tuple[float, float]] = []
     began = time.perf_counter()
@@ -289,6 +293,8 @@ def worker_rate(settings, domain: str, batch_size: int, workers: int, workdir: P
             process.terminate()
         for process in processes:
             process.wait(timeout=30)
+        for spy in spies:
+            spy.wait(timeout=60)
 
 
 def clean_up(settings, domains: list[str]) -> None:
@@ -349,9 +355,15 @@ def producer_rate(settings, rows: int, workdir: Path) -> tuple[float, int]:
 @click.option("--rss-events", type=click.IntRange(min=0), default=5_000_000, show_default=True,
               help="events one worker lands while its memory is sampled (0: skip)")
 @click.option("--skip-peers", is_flag=True, help="leave out Debezium's JDBC sink and Quix Streams (the slow part)")
-def main(events: int, batch_size: int, csv_rows: int, rss_events: int, skip_peers: bool) -> None:
+@click.option("--profile", type=click.Path(file_okay=False, path_type=Path),
+              help="record each worker of the 1- and 2-worker runs with py-spy into this folder and print "
+                   "where their CPU goes")
+def main(events: int, batch_size: int, csv_rows: int, rss_events: int, skip_peers: bool,
+         profile: Path | None) -> None:
     """Measure landing throughput and print one table."""
     settings = get_settings()
+    if profile:
+        profile.mkdir(parents=True, exist_ok=True)
     domains = [f"bench{uuid.uuid4().hex[:8]}" for _ in range(5)]
     lines: list[tuple[str, float, str, str]] = []  # (what, per second, ratio, note)
     guarantees: dict[str, str] = {}  # what -> delivery guarantee, for the landing contenders
@@ -367,7 +379,7 @@ def main(events: int, batch_size: int, csv_rows: int, rss_events: int, skip_peer
         for workers, domain in ((1, domains[1]), (2, domains[2])):
             produce(kafka_client_config(settings), topic_name(domain, "orders", 1), values)
             with tempfile.TemporaryDirectory() as tmp:
-                run = worker_rate(settings, domain, batch_size, workers, Path(tmp))
+                run = worker_rate(settings, domain, batch_size, workers, Path(tmp), profile)
             lines.append((f"orders worker ×{workers}", run.rate, f"{run.rate / ceilings[(workers, False)]:.2f} "
                           f"of ceiling", f"{run.rate / ceilings[(workers, True)]:.2f} of old ceiling; timed over "
                           f"{run.share:.0%} of the events, from every worker owning partitions; "
@@ -407,6 +419,8 @@ def main(events: int, batch_size: int, csv_rows: int, rss_events: int, skip_peer
         clean_up(settings, domains)
         peers.drop_peer_tables(settings.conninfo("admin"))
     print_table(lines, guarantees, events, batch_size)
+    for recorded in sorted(profile.glob("worker*.txt")) if profile else []:
+        print(profiles.summary(recorded))
 
 
 STREAMMART_GUARANTEE = "exactly-once, typed columns"

@@ -35,21 +35,4 @@ catalogue as (
 
 )
 
-select
-    coalesce(from_titles.kind, catalogue.kind) as kind,
-    coalesce(from_titles.release_year, catalogue.release_year) as release_year,
-    from_titles.pairs as expected_pairs,
-    catalogue.pairs,
-    from_titles.budget as expected_budget,
-    catalogue.budget
-
-from from_titles
-full outer join catalogue
-    on from_titles.kind = catalogue.kind
-    and from_titles.release_year = catalogue.release_year
-where from_titles.kind is null
-   or catalogue.kind is null
-   or from_titles.pairs <> catalogue.pairs
-   or from_titles.budget <> catalogue.budget
-   or from_titles.revenue <> catalogue.revenue
-   or from_titles.votes <> catalogue.votes
+{{ disagreeing_rows('from_titles', 'catalogue', ['kind', 'release_year'], ['pairs', 'budget', 'revenue', 'votes']) }}

@@ -23,22 +23,4 @@ daily as (
 
 )
 
-select
-    coalesce(from_orders.customer_id, daily.customer_id) as customer_id,
-    coalesce(from_orders.order_date, daily.order_date) as order_date,
-    from_orders.orders_count as expected_orders_count,
-    daily.orders_count,
-    from_orders.revenue as expected_revenue,
-    daily.revenue
-
-from from_orders
-full outer join daily
-    on from_orders.customer_id = daily.customer_id
-    and from_orders.order_date = daily.order_date
-
-where from_orders.customer_id is null
-    or daily.customer_id is null
-    or from_orders.orders_count <> daily.orders_count
-    or from_orders.cancelled_count <> daily.cancelled_count
-    or from_orders.items_count <> daily.items_count
-    or from_orders.revenue <> daily.revenue
+{{ disagreeing_rows('from_orders', 'daily', ['customer_id', 'order_date'], ['orders_count', 'cancelled_count', 'items_count', 'revenue']) }}

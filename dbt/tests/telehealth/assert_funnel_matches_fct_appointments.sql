@@ -23,21 +23,4 @@ funnel as (
 
 )
 
-select
-    coalesce(from_appointments.scheduled_week, funnel.scheduled_week) as scheduled_week,
-    coalesce(from_appointments.doctor_id, funnel.doctor_id) as doctor_id,
-    from_appointments.booked_count as expected_booked_count,
-    funnel.booked_count
-
-from from_appointments
-full outer join funnel
-    on from_appointments.scheduled_week = funnel.scheduled_week
-    and from_appointments.doctor_id = funnel.doctor_id
-
-where from_appointments.doctor_id is null
-    or funnel.doctor_id is null
-    or from_appointments.booked_count <> funnel.booked_count
-    or from_appointments.confirmed_count <> funnel.confirmed_count
-    or from_appointments.completed_count <> funnel.completed_count
-    or from_appointments.cancelled_count <> funnel.cancelled_count
-    or from_appointments.no_show_count <> funnel.no_show_count
+{{ disagreeing_rows('from_appointments', 'funnel', ['scheduled_week', 'doctor_id'], ['booked_count', 'confirmed_count', 'completed_count', 'cancelled_count', 'no_show_count']) }}
