@@ -24,6 +24,11 @@ def record(pid: int, output: Path) -> subprocess.Popen:
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
+#: Where the CPU per event is worth naming: the project's packages and the libraries they call per event.
+NAMED_PACKAGES = ("stream_processors/", "streammart/", "schemas/", "psycopg/", "fastavro/", "confluent_kafka/")
+STARTUP_MARKER = "importlib"  # a stack still importing modules belongs to the process start, not the landing
+
+
 def frame_name(frame: str) -> str:
     """``function (path/to/module.py:12)`` -> ``module.function``: short enough for a table."""
     match = _FRAME.match(frame.strip())
@@ -32,24 +37,29 @@ def frame_name(frame: str) -> str:
     return f"{Path(match['file']).stem}.{match['function']}"
 
 
+def _named(frame: str) -> bool:
+    match = _FRAME.match(frame.strip())
+    return bool(match) and any(package in match["file"] for package in NAMED_PACKAGES)
+
+
 def inclusive_shares(raw: str) -> tuple[int, Counter[str]]:
-    """Total samples and, per function, the samples whose stack holds it (counted once per stack)."""
+    """Samples after start-up and, per named function, the samples whose stack holds it (once per stack)."""
     total, shares = 0, Counter()
     for line in raw.splitlines():
         stack, _, count = line.rpartition(" ")
-        if not stack or not count.isdigit():
+        if not stack or not count.isdigit() or STARTUP_MARKER in stack:
             continue
         total += int(count)
-        for name in {frame_name(frame) for frame in stack.split(";")}:
+        for name in {frame_name(frame) for frame in stack.split(";") if _named(frame)}:
             shares[name] += int(count)
     return total, shares
 
 
 def summary(path: Path, top: int = 15) -> str:
-    """The ``top`` functions by inclusive share of ``path``'s samples, one per line."""
+    """The ``top`` named functions by inclusive share of ``path``'s samples, one per line."""
     total, shares = inclusive_shares(path.read_text())
     if not total:
         return f"{path.name}: no samples"
-    lines = [f"{path.name}: {total:,} samples"]
+    lines = [f"{path.name}: {total:,} samples after start-up (~{total / SAMPLE_RATE:.0f} s on CPU)"]
     lines += [f"  {count / total:6.1%}  {name}" for name, count in shares.most_common(top)]
     return "\n".join(lines)
