@@ -1,4 +1,4 @@
-"""A Postgres + Kafka of their own, under a temporary home on free ports, for fault runs.
+"""A Postgres + Kafka (one node or a cluster) of their own, under a temporary home on free ports, for fault runs.
 
 Restarting the servers of a shared stack would pull the ground from under Airflow and
 anything else using it; the restart tests and the fault bench start one of these
@@ -21,8 +21,9 @@ from typing import Any
 import psycopg
 
 from stack import kafka
+from stack.processes import port_is_free
 from stack.services import with_secrets
-from streammart.settings import PROJECT_ROOT, Settings, kafka_client_config, load_settings
+from streammart.settings import KAFKA_NODE_PORT_STEP, PROJECT_ROOT, Settings, kafka_client_config, load_settings
 
 STACK_COMMAND = Path(sys.executable).parent / "streammart-stack"
 
@@ -36,6 +37,15 @@ def free_ports(n: int) -> list[int]:
     finally:
         for sock in sockets:
             sock.close()
+
+
+def free_port_block(size: int, attempts: int = 50) -> int:
+    """The first of ``size`` consecutive free loopback ports (a cluster's nodes sit on consecutive ports)."""
+    for _ in range(attempts):
+        (first,) = free_ports(1)
+        if first + size <= 65536 and all(port_is_free(port) for port in range(first, first + size)):
+            return first
+    raise RuntimeError(f"no {size} consecutive free ports on loopback after {attempts} tries")
 
 
 @dataclass
@@ -85,12 +95,16 @@ def share_kafka_jars(home: Path) -> None:
 @contextmanager
 def throwaway_stack(prefix: str = "streammart-throwaway-",
                     overrides: Mapping[str, str] | None = None) -> Iterator[ThrowawayStack]:
-    """``overrides``: further settings of the stack and its clients, e.g. ``{"kafka_sasl": "scram"}``."""
+    """``overrides``: further settings of the stack and its clients, e.g. ``{"kafka_sasl": "scram"}``
+    or ``{"kafka_brokers": "3"}`` for a three-node Kafka cluster."""
     # Not under a 0700 temporary directory: Postgres runs as the postgres OS user when started by root.
     home = Path(tempfile.mkdtemp(prefix=prefix))
     home.chmod(0o755)
-    pg_port, kafka_port, controller_port = free_ports(3)
     overrides = dict(overrides or {})
+    (pg_port,) = free_ports(1)
+    brokers = int(overrides.get("kafka_brokers", 1))
+    kafka_port = free_port_block(KAFKA_NODE_PORT_STEP * brokers)  # node N: client, then controller port
+    controller_port = kafka_port + 1
     ports = {"STREAMMART_PG_PORT": pg_port, "STREAMMART_KAFKA_PORT": kafka_port,
              "STREAMMART_KAFKA_CONTROLLER_PORT": controller_port}
     env = {**os.environ, "STREAMMART_HOME": str(home), **{name: str(port) for name, port in ports.items()},

@@ -12,15 +12,23 @@ from collections.abc import Iterable
 from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient, NewTopic
 
+BROKER_DEFAULT = -1  # CreateTopics: take the broker's default.replication.factor (KIP-464)
+
 
 def ensure_topics(client_config: dict[str, str], topics: Iterable[str], partitions: int) -> list[str]:
-    """Create missing topics (``partitions`` each); returns the ones created."""
+    """Create missing topics (``partitions`` each); returns the ones created.
+
+    The replication factor is the cluster's own ``default.replication.factor``:
+    1 on the single local node, 3 on the local cluster, whatever a managed cluster
+    is set to, so the pipeline never asks for more replicas than there are brokers.
+    """
     admin = AdminClient(client_config)
     existing = set(admin.list_topics(timeout=15).topics)
     wanted = [t for t in dict.fromkeys(topics) if t not in existing]
     if not wanted:
         return []
-    futures = admin.create_topics([NewTopic(t, num_partitions=partitions, replication_factor=1) for t in wanted])
+    futures = admin.create_topics([NewTopic(t, num_partitions=partitions, replication_factor=BROKER_DEFAULT)
+                                   for t in wanted])
     created = []
     for topic, future in futures.items():
         try:
