@@ -87,6 +87,9 @@ class Settings(BaseSettings):
     demo_api_port: int = 18081
     dashboard_port: int = 18085
     worker_metrics_port: int = 18086
+    worker_metrics_host: str = Field("127.0.0.1", description="where the worker serves its metrics and where "
+                                     "status and the dashboard read them; docker-compose names the worker's "
+                                     "container, so they are reachable on the container network only")
     dbt_target: Literal["dev", "ci", "prod"] = Field("dev", description="the output of dbt/profiles.yml dbt uses")
 
     read_secrets_file: bool = Field(True, description="fall back to <home>/secrets.env for unset secrets "
@@ -115,6 +118,10 @@ class Settings(BaseSettings):
     def bootstrap_servers(self) -> str:
         """Every client's bootstrap list: ``kafka_bootstrap`` if set, else all the local nodes."""
         return self.kafka_bootstrap or ",".join(f"127.0.0.1:{port}" for port, _ in self.kafka_node_ports)
+
+    @property
+    def worker_metrics_url(self) -> str:
+        return f"http://{self.worker_metrics_host}:{self.worker_metrics_port}/metrics"
 
     @property
     def kafka_protocol(self) -> str:

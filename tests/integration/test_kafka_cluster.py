@@ -9,6 +9,7 @@ it ends, so the other starts on a whole cluster.
 from __future__ import annotations
 
 import os
+import re
 import signal
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -93,6 +94,8 @@ def test_a_broker_killed_mid_stream_loses_and_duplicates_nothing(cluster, tmp_pa
             own.run("start-broker", str(victim))
 
     assert landed_before < half, "the broker died after landing had finished: the test proved nothing"
+    assert re.search(r"connect(ion)?\b.*\b(refused|failed|closed)", log.read_text(errors="replace"), re.IGNORECASE), \
+        "the worker never lost a broker: the test proved nothing"
     assert victim not in led_after.values() and -1 not in led_after.values(), led_after
     assert own.query(lambda conn: orders_landing_counts(conn, scratch)) == (EVENTS, EVENTS, EVENTS)
 
