@@ -7,6 +7,7 @@ instead, through the real ``streammart-stack`` command, and purge it afterwards.
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -39,13 +40,30 @@ def free_ports(n: int) -> list[int]:
             sock.close()
 
 
-def free_port_block(size: int, attempts: int = 50) -> int:
-    """The first of ``size`` consecutive free loopback ports (a cluster's nodes sit on consecutive ports)."""
+LOWEST_BLOCK_PORT = 20000  # above the stacks' own ports (15xxx-19xxx)
+
+
+def ephemeral_ports_start() -> int:
+    """The first port the kernel hands out to outgoing connections (Linux: 32768 unless tuned)."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+def free_port_block(size: int, attempts: int = 200) -> int:
+    """The first of ``size`` consecutive free loopback ports, below the ephemeral range.
+
+    Below it because a port the kernel may give any outgoing connection can be
+    taken between this check and the server binding it (seen: a Kafka node losing
+    its controller port to another stack's client while Postgres started).
+    """
+    highest = ephemeral_ports_start() - size
     for _ in range(attempts):
-        (first,) = free_ports(1)
-        if first + size <= 65536 and all(port_is_free(port) for port in range(first, first + size)):
+        first = random.randrange(LOWEST_BLOCK_PORT, highest)
+        if all(port_is_free(port) for port in range(first, first + size)):
             return first
-    raise RuntimeError(f"no {size} consecutive free ports on loopback after {attempts} tries")
+    raise RuntimeError(f"no {size} consecutive free ports on loopback below {highest + size} after {attempts} tries")
 
 
 @dataclass
@@ -101,10 +119,9 @@ def throwaway_stack(prefix: str = "streammart-throwaway-",
     home = Path(tempfile.mkdtemp(prefix=prefix))
     home.chmod(0o755)
     overrides = dict(overrides or {})
-    (pg_port,) = free_ports(1)
     brokers = int(overrides.get("kafka_brokers", 1))
-    kafka_port = free_port_block(KAFKA_NODE_PORT_STEP * brokers)  # node N: client, then controller port
-    controller_port = kafka_port + 1
+    pg_port = free_port_block(1 + KAFKA_NODE_PORT_STEP * brokers)  # then each Kafka node's client, controller port
+    kafka_port, controller_port = pg_port + 1, pg_port + 2
     ports = {"STREAMMART_PG_PORT": pg_port, "STREAMMART_KAFKA_PORT": kafka_port,
              "STREAMMART_KAFKA_CONTROLLER_PORT": controller_port}
     env = {**os.environ, "STREAMMART_HOME": str(home), **{name: str(port) for name, port in ports.items()},
