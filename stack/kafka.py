@@ -356,11 +356,6 @@ def brokers_seen(settings: Settings, timeout: float = 2.0, via: KafkaNode | None
     return set(metadata.brokers)
 
 
-def broker_answers(settings: Settings, timeout: float = 2.0) -> bool:
-    """True when an AdminClient gets cluster metadata that lists a broker."""
-    return bool(brokers_seen(settings, timeout))
-
-
 def node_ready(settings: Settings, kafka_node: KafkaNode, timeout: float = 2.0) -> bool:
     """The node answers on its own port and its metadata lists it as an unfenced broker."""
     return port_answers(kafka_node.port) and kafka_node.node_id in brokers_seen(settings, timeout, via=kafka_node)
