@@ -15,12 +15,13 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from pydantic import ValidationError
 from rich.console import Console
 from rich.logging import RichHandler
 from rich.table import Table
 from rich.text import Text
 
-from stack import services
+from stack import kafka, services
 from stack.airflow import airflow_env
 from stack.processes import StackError
 from streammart.settings import get_settings
@@ -60,6 +61,9 @@ def reports_errors(func: F) -> F:
         except StackError as exc:
             log.error("%s", exc)
             sys.exit(1)
+        except ValidationError as exc:  # settings from the environment that cannot work together
+            log.error("settings: %s", "; ".join(error["msg"] for error in exc.errors()))
+            sys.exit(1)
 
     return wrapper  # type: ignore[return-value]
 
@@ -79,6 +83,7 @@ def cli(verbose: bool) -> None:
     Ports (override with the variable):
       postgres  15432   STREAMMART_PG_PORT
       kafka     19092   STREAMMART_KAFKA_PORT (controller 19093, STREAMMART_KAFKA_CONTROLLER_PORT)
+                        STREAMMART_KAFKA_BROKERS=3: three nodes, node N on both ports + 2(N-1)
       airflow   18080   STREAMMART_AIRFLOW_PORT
 
     \b
@@ -116,6 +121,25 @@ def start(service_names: tuple[str, ...]) -> None:
 def stop(service_names: tuple[str, ...], purge: bool) -> None:
     """Stop services (default: all), in reverse start order."""
     services.stop(service_names or None, purge=purge)
+
+
+NODE = click.IntRange(min=1)
+
+
+@cli.command("stop-broker")
+@click.argument("node_id", metavar="N", type=NODE)
+@reports_errors
+def stop_broker(node_id: int) -> None:
+    """Stop Kafka node N alone (SIGTERM), e.g. to see a 3-node cluster ride out a lost broker."""
+    log.info("%s", kafka.stop_node(get_settings(), node_id))
+
+
+@cli.command("start-broker")
+@click.argument("node_id", metavar="N", type=NODE)
+@reports_errors
+def start_broker(node_id: int) -> None:
+    """Start Kafka node N again and wait until it is back in the cluster."""
+    log.info("%s", kafka.start_node(services.prepared_settings(), node_id))
 
 
 @cli.command()

@@ -1,10 +1,18 @@
-"""Kafka for the local stack: one KRaft node (broker + controller) from the Apache jars.
+"""Kafka for the local stack: one or three KRaft nodes (each broker + controller) from the Apache jars.
 
 The jars come from Maven Central through ``stack/pom.xml`` (``mvn
 dependency:copy-dependencies``) into ``<home>/kafka/libs``, once per pinned
 version: no tarball download, and the version lives in one place (the pom).
 The cluster id is generated once and the storage formatted once, so restarts
 keep topics and offsets.
+
+With ``STREAMMART_KAFKA_BROKERS=3`` the stack runs a cluster of three combined
+nodes on loopback, each with its own folder ``<home>/kafka/node-N`` (data,
+config), pid file ``pids/kafka-N.pid`` and log ``logs/kafka-N.log``; the three
+controllers form the KRaft quorum, every topic is replicated three times and a
+write needs two in-sync replicas (``min.insync.replicas=2``), so one node can be
+lost without losing or refusing an acknowledged event. A single node keeps its
+files where it always had them (``<home>/kafka/data``, ``pids/kafka.pid``).
 """
 from __future__ import annotations
 
@@ -15,6 +23,8 @@ import re
 import shutil
 import subprocess
 import uuid
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,13 +61,32 @@ BROKER_USER = "broker"  # the broker's own SCRAM login on its SASL listener
 
 @dataclass(frozen=True)
 class KafkaPaths:
+    """What the nodes share: the jars and the cluster id."""
+
     root: Path
     libs: Path
-    data: Path
-    config: Path
     cluster_id: Path
+
+
+@dataclass(frozen=True)
+class KafkaNode:
+    """One KRaft node (broker and controller): its ports and its own files."""
+
+    node_id: int
+    name: str
+    port: int
+    controller_port: int
+    folder: Path
     pidfile: Path
     log: Path
+
+    @property
+    def data(self) -> Path:
+        return self.folder / "data"
+
+    @property
+    def config(self) -> Path:
+        return self.folder / "config"
 
     @property
     def server_properties(self) -> Path:
@@ -70,31 +99,47 @@ class KafkaPaths:
     @property
     def scram_marker(self) -> Path:
         """Present when the storage was formatted with SCRAM users."""
-        return self.root / "scram.formatted"
+        return self.folder / "scram.formatted"
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
 
 
 def paths(settings: Settings) -> KafkaPaths:
     root = settings.home / "kafka"
-    return KafkaPaths(
-        root=root,
-        libs=root / "libs",
-        data=root / "data",
-        config=root / "config",
-        cluster_id=root / "cluster.id",
-        pidfile=settings.home / "pids" / "kafka.pid",
-        log=settings.home / "logs" / "kafka.log",
-    )
+    return KafkaPaths(root=root, libs=root / "libs", cluster_id=root / "cluster.id")
+
+
+def nodes(settings: Settings) -> list[KafkaNode]:
+    """The local nodes, node 1 first (ports: see :attr:`Settings.kafka_node_ports`)."""
+    root = paths(settings).root
+    if settings.kafka_brokers == 1:
+        port, controller_port = settings.kafka_node_ports[0]
+        return [KafkaNode(1, NAME, port, controller_port, root, settings.home / "pids" / "kafka.pid",
+                          settings.home / "logs" / "kafka.log")]
+    return [KafkaNode(n, f"{NAME}-{n}", port, controller_port, root / f"node-{n}",
+                      settings.home / "pids" / f"kafka-{n}.pid", settings.home / "logs" / f"kafka-{n}.log")
+            for n, (port, controller_port) in enumerate(settings.kafka_node_ports, start=1)]
+
+
+def node(settings: Settings, node_id: int) -> KafkaNode:
+    """Node ``node_id`` (1-based); a clear error for a node the stack does not have."""
+    found = nodes(settings)
+    if not 1 <= node_id <= len(found):
+        raise StackError(f"kafka: no node {node_id}; the stack runs {len(found)} "
+                         f"(STREAMMART_KAFKA_BROKERS={settings.kafka_brokers})")
+    return found[node_id - 1]
 
 
 def log_paths(settings: Settings) -> list[Path]:
-    return [paths(settings).log]
+    return [n.log for n in nodes(settings)]
 
 
-def ports(settings: Settings) -> list[Port]:
-    return [
-        Port(settings.kafka_port, "STREAMMART_KAFKA_PORT"),
-        Port(settings.kafka_controller_port, "STREAMMART_KAFKA_CONTROLLER_PORT"),
-    ]
+def ports(settings: Settings, selected: Iterable[KafkaNode] | None = None) -> list[Port]:
+    """The ports of ``selected`` nodes (default all), each with the setting that moves it."""
+    return [port for n in (nodes(settings) if selected is None else selected) for port in (
+        Port(n.port, "STREAMMART_KAFKA_PORT"), Port(n.controller_port, "STREAMMART_KAFKA_CONTROLLER_PORT"))]
 
 
 def pinned_version() -> str:
@@ -175,13 +220,24 @@ def cluster_id(settings: Settings) -> str:
 # ------------------------------------------------------------------ config
 
 
-def render_server_properties(settings: Settings) -> str:
+def replication(settings: Settings) -> tuple[int, int]:
+    """(replication factor, min.insync.replicas): 3 and 2 on a cluster, so one node may be lost."""
+    return (3, 2) if settings.kafka_brokers == 3 else (1, 1)
+
+
+def render_server_properties(settings: Settings, kafka_node: KafkaNode | None = None) -> str:
+    kafka_node = kafka_node or nodes(settings)[0]
+    replicas, min_insync = replication(settings)
     text = render_template(
         "server.properties",
-        port=settings.kafka_port,
-        controller_port=settings.kafka_controller_port,
-        data_dir=paths(settings).data,
+        node_id=kafka_node.node_id,
+        voters=",".join(f"{n.node_id}@127.0.0.1:{n.controller_port}" for n in nodes(settings)),
+        port=kafka_node.port,
+        controller_port=kafka_node.controller_port,
+        data_dir=kafka_node.data,
         partitions=settings.kafka_partitions,
+        replication_factor=replicas,
+        min_insync=min_insync,
     )
     if settings.kafka_sasl == "scram":
         text += render_template("server-sasl.properties", mechanism=SCRAM_MECHANISM,
@@ -214,24 +270,26 @@ def scram_users(settings: Settings) -> list[str]:
 
 def check_scram_storage(settings: Settings) -> None:
     """SCRAM users exist only if the storage was formatted in SASL mode: say so instead of refusing every login."""
-    p = paths(settings)
-    if settings.kafka_sasl == "scram" and (p.data / "meta.properties").exists() and not p.scram_marker.exists():
+    formatted_plain = [n for n in nodes(settings)
+                       if (n.data / "meta.properties").exists() and not n.scram_marker.exists()]
+    if settings.kafka_sasl == "scram" and formatted_plain:
         raise StackError("kafka: STREAMMART_KAFKA_SASL=scram, but the storage was formatted without SCRAM users; "
                          "start from empty storage (`streammart-stack stop --purge`) to switch the broker to SASL")
 
 
-def render_log4j_properties(settings: Settings) -> str:
-    return render_template("log4j.properties", log_file=paths(settings).log)
+def render_log4j_properties(settings: Settings, kafka_node: KafkaNode | None = None) -> str:
+    return render_template("log4j.properties", log_file=(kafka_node or nodes(settings)[0]).log)
 
 
-def _write_config(settings: Settings) -> None:
+def _write_config(settings: Settings, kafka_node: KafkaNode) -> None:
+    write_text(kafka_node.server_properties, render_server_properties(settings, kafka_node), mode=0o600)
+    write_text(kafka_node.log4j_properties, render_log4j_properties(settings, kafka_node))
+
+
+def java_command(settings: Settings, main_class: str, *args: str, heap: tuple[str, ...] = HEAP,
+                 kafka_node: KafkaNode | None = None) -> list[str]:
     p = paths(settings)
-    write_text(p.server_properties, render_server_properties(settings), mode=0o600)
-    write_text(p.log4j_properties, render_log4j_properties(settings))
-
-
-def java_command(settings: Settings, main_class: str, *args: str, heap: tuple[str, ...] = HEAP) -> list[str]:
-    p = paths(settings)
+    kafka_node = kafka_node or nodes(settings)[0]
     return [
         _tool("java"),
         *heap,
@@ -240,8 +298,8 @@ def java_command(settings: Settings, main_class: str, *args: str, heap: tuple[st
         "-XX:+ExplicitGCInvokesConcurrent",
         "-Djava.awt.headless=true",
         "-Djava.net.preferIPv4Stack=true",
-        f"-Dkafka.logs.dir={p.root / 'logs'}",
-        f"-Dlog4j.configuration=file:{p.log4j_properties}",
+        f"-Dkafka.logs.dir={kafka_node.folder / 'logs'}",
+        f"-Dlog4j.configuration=file:{kafka_node.log4j_properties}",
         "-cp",
         f"{p.libs}/*",
         main_class,
@@ -249,111 +307,209 @@ def java_command(settings: Settings, main_class: str, *args: str, heap: tuple[st
     ]
 
 
-def _format_storage(settings: Settings) -> None:
-    """Format the KRaft log dir once; ``meta.properties`` marks a formatted dir."""
-    p = paths(settings)
-    if (p.data / "meta.properties").exists():
+def _format_storage(settings: Settings, kafka_node: KafkaNode) -> None:
+    """Format the node's KRaft log dir once; ``meta.properties`` marks a formatted dir.
+
+    Every node of a cluster is formatted with the same cluster id (and the same
+    SCRAM users), which is what lets them form one quorum.
+    """
+    if (kafka_node.data / "meta.properties").exists():
         return
-    ensure_dir(p.data)
+    ensure_dir(kafka_node.data)
     cmd = java_command(
         settings, "kafka.tools.StorageTool", "format",
-        "-t", cluster_id(settings), "-c", str(p.server_properties),
+        "-t", cluster_id(settings), "-c", str(kafka_node.server_properties),
         *(scram_users(settings) if settings.kafka_sasl == "scram" else ()),
-        heap=("-Xmx256m",),
+        heap=("-Xmx256m",), kafka_node=kafka_node,
     )
     result = subprocess.run(cmd, capture_output=True, text=True)
-    with open(p.log, "a") as fh:
+    with open(kafka_node.log, "a") as fh:
         fh.write(result.stdout + result.stderr)
     if result.returncode != 0:
-        raise StackError(f"kafka: formatting storage failed:\n{result.stdout}{result.stderr}")
+        raise StackError(f"{kafka_node.name}: formatting storage failed:\n{result.stdout}{result.stderr}")
     if settings.kafka_sasl == "scram":
-        p.scram_marker.write_text(f"{SCRAM_MECHANISM}\n")
-    log.info("kafka: formatted storage in %s (cluster id %s)", p.data, cluster_id(settings))
+        kafka_node.scram_marker.write_text(f"{SCRAM_MECHANISM}\n")
+    log.info("%s: formatted storage in %s (cluster id %s)", kafka_node.name, kafka_node.data, cluster_id(settings))
 
 
 # --------------------------------------------------------------- readiness
 
 
-def broker_answers(settings: Settings, timeout: float = 2.0) -> bool:
-    """True when an AdminClient gets cluster metadata that lists a broker."""
+def _admin(settings: Settings, timeout: float, bootstrap: str | None = None):  # noqa: ANN202 - confluent type
     from confluent_kafka.admin import AdminClient
 
     quiet = logging.getLogger("stack.kafka.client")
     quiet.setLevel(logging.CRITICAL)
-    client = AdminClient(
-        {**kafka_client_config(settings), "socket.timeout.ms": int(timeout * 1000), "logger": quiet}
-    )
-    metadata = client.list_topics(timeout=timeout)
-    return bool(metadata.brokers)
+    config = {**kafka_client_config(settings), "socket.timeout.ms": int(timeout * 1000), "logger": quiet}
+    if bootstrap:
+        config["bootstrap.servers"] = bootstrap
+    return AdminClient(config)
 
 
-def is_ready(settings: Settings) -> bool:
-    return port_answers(settings.kafka_port) and broker_answers(settings)
+def brokers_seen(settings: Settings, timeout: float = 2.0, via: KafkaNode | None = None) -> set[int]:
+    """Ids of the brokers in the cluster metadata, asked of ``via`` alone (default: the bootstrap list).
+
+    KRaft lists a broker only while it is unfenced, i.e. registered with and
+    heartbeating to the elected quorum leader: all nodes listed means a working quorum.
+    """
+    metadata = _admin(settings, timeout, via.address if via else None).list_topics(timeout=timeout)
+    return set(metadata.brokers)
+
+
+def node_ready(settings: Settings, kafka_node: KafkaNode, timeout: float = 2.0) -> bool:
+    """The node answers on its own port and its metadata lists it as an unfenced broker."""
+    return port_answers(kafka_node.port) and kafka_node.node_id in brokers_seen(settings, timeout, via=kafka_node)
+
+
+def is_ready(settings: Settings, timeout: float = 2.0) -> bool:
+    """Every node answers and sees every node registered with the quorum."""
+    expected = {n.node_id for n in nodes(settings)}
+    return all(port_answers(n.port) and brokers_seen(settings, timeout, via=n) == expected for n in nodes(settings))
+
+
+def under_replicated(client_config: dict[str, str], timeout: float = 10.0) -> list[tuple[str, int]]:
+    """(topic, partition) of every partition whose in-sync replicas are fewer than its replicas."""
+    from confluent_kafka.admin import AdminClient
+
+    metadata = AdminClient(client_config).list_topics(timeout=timeout)
+    return sorted((topic.topic, partition.id) for topic in metadata.topics.values()
+                  for partition in topic.partitions.values() if len(partition.isrs) < len(partition.replicas))
 
 
 # --------------------------------------------------------------- lifecycle
 
 
-def running(settings: Settings) -> int | None:
-    p = paths(settings)
-    return running_pid(p.pidfile, str(p.server_properties))
+def running(settings: Settings, node_id: int = 1) -> int | None:
+    """The pid of node ``node_id`` if it runs."""
+    return running_node(node(settings, node_id))
+
+
+def running_node(kafka_node: KafkaNode) -> int | None:
+    return running_pid(kafka_node.pidfile, str(kafka_node.server_properties))
+
+
+def _prepare(settings: Settings, selected: list[KafkaNode]) -> None:
+    """Everything a node needs before its JVM starts: free ports, jars, config, formatted storage."""
+    for kafka_node in selected:
+        remove_stale_pidfile(kafka_node.pidfile, str(kafka_node.server_properties))
+    ensure_ports_free(ports(settings, selected), NAME)
+    ensure_dir(settings.home)
+    ensure_dir(paths(settings).root)
+    ensure_libs(settings)
+    check_scram_storage(settings)
+    for kafka_node in selected:
+        ensure_dir(kafka_node.folder)
+        ensure_dir(kafka_node.log.parent)
+        _write_config(settings, kafka_node)
+        _format_storage(settings, kafka_node)
+
+
+def _spawn(settings: Settings, kafka_node: KafkaNode) -> int:
+    return spawn(
+        java_command(settings, MAIN_CLASS, str(kafka_node.server_properties), kafka_node=kafka_node),
+        env=os.environ,
+        log_path=kafka_node.log,
+        pidfile=kafka_node.pidfile,
+        cwd=kafka_node.folder,
+    )
+
+
+def _wait(check: Callable[[], bool], what: str, selected: list[KafkaNode], pids: list[int]) -> None:
+    wait_until(check, what=what, timeout=START_TIMEOUT, log_paths=[n.log for n in selected],
+               alive=lambda: all(pid_alive(pid) for pid in pids), interval=0.5)
 
 
 def start(settings: Settings) -> str:
+    """Start the nodes that are not running, all at once (a lone controller cannot elect a leader)."""
     clock = Deadline(START_TIMEOUT)
-    p = paths(settings)
-    pid = running(settings)
-    if pid is not None:
-        wait_until(lambda: is_ready(settings), what=NAME, timeout=START_TIMEOUT, log_paths=[p.log])
-        return f"already running on {settings.bootstrap_servers} (pid {pid})"
-    remove_stale_pidfile(p.pidfile, str(p.server_properties))
-    ensure_ports_free(ports(settings), NAME)
-    ensure_dir(settings.home)
-    ensure_dir(p.root)
-    ensure_dir(p.log.parent)
-    ensure_libs(settings)
-    check_scram_storage(settings)
-    _write_config(settings)
-    _format_storage(settings)
-    pid = spawn(
-        java_command(settings, MAIN_CLASS, str(p.server_properties)),
-        env=os.environ,
-        log_path=p.log,
-        pidfile=p.pidfile,
-        cwd=p.root,
-    )
-    wait_until(
-        lambda: is_ready(settings),
-        what=NAME,
-        timeout=START_TIMEOUT,
-        log_paths=[p.log],
-        alive=lambda: pid_alive(pid),
-        interval=0.5,
-    )
-    return f"started on {settings.bootstrap_servers} in {clock.elapsed:.1f} s (pid {pid})"
+    all_nodes = nodes(settings)
+    stopped = [n for n in all_nodes if running_node(n) is None]
+    if stopped:
+        _prepare(settings, stopped)
+    pids = [_spawn(settings, n) for n in stopped]
+    _wait(lambda: is_ready(settings), NAME, all_nodes, pids)
+    if not stopped:
+        return f"already running on {settings.bootstrap_servers} (pid {_pids(all_nodes)})"
+    return f"started on {settings.bootstrap_servers} in {clock.elapsed:.1f} s (pid {', '.join(map(str, pids))})"
+
+
+def start_node(settings: Settings, node_id: int) -> str:
+    """Start one node of the cluster and wait until it is back as an unfenced broker."""
+    clock = Deadline(START_TIMEOUT)
+    kafka_node = node(settings, node_id)
+    pid = running_node(kafka_node)
+    if pid is None:
+        _prepare(settings, [kafka_node])
+        pid = _spawn(settings, kafka_node)
+    _wait(lambda: node_ready(settings, kafka_node), kafka_node.name, [kafka_node], [pid])
+    return f"{kafka_node.name} running on {kafka_node.address} after {clock.elapsed:.1f} s (pid {pid})"
+
+
+def _pids(selected: list[KafkaNode]) -> str:
+    return ", ".join(str(running_node(n)) for n in selected)
+
+
+def _stop_nodes(selected: list[KafkaNode]) -> list[int]:
+    """SIGTERM every running node of ``selected`` at once and wait for all; the pids stopped.
+
+    At once, not one after the other: the last nodes of a quorum that lost its
+    majority would wait out their controlled shutdown.
+    """
+    targets = [(n, pid) for n in selected if (pid := running_node(n)) is not None]
+    with ThreadPoolExecutor(max_workers=max(len(targets), 1)) as pool:
+        list(pool.map(lambda target: terminate(target[1], what=target[0].name, timeout=STOP_TIMEOUT), targets))
+    for kafka_node in selected:
+        kafka_node.pidfile.unlink(missing_ok=True)
+    return [pid for _, pid in targets]
 
 
 def stop(settings: Settings) -> str:
-    p = paths(settings)
-    pid = running(settings)
+    stopped = _stop_nodes(nodes(settings))
+    return f"stopped (pid {', '.join(map(str, stopped))})" if stopped else "not running"
+
+
+def stop_node(settings: Settings, node_id: int) -> str:
+    """Stop one node (SIGTERM: a controlled shutdown that hands its partitions' leadership over)."""
+    kafka_node = node(settings, node_id)
+    stopped = _stop_nodes([kafka_node])
+    return f"{kafka_node.name} stopped (pid {stopped[0]})" if stopped else f"{kafka_node.name} not running"
+
+
+def _node_status(settings: Settings, kafka_node: KafkaNode) -> ServiceStatus:
+    pid = running_node(kafka_node)
     if pid is None:
-        p.pidfile.unlink(missing_ok=True)
-        return "not running"
-    terminate(pid, what=NAME, timeout=STOP_TIMEOUT)
-    p.pidfile.unlink(missing_ok=True)
-    return f"stopped (pid {pid})"
+        return ServiceStatus(kafka_node.name, "stopped", address=kafka_node.address)
+    try:
+        ready = node_ready(settings, kafka_node, timeout=3.0)
+    except Exception:  # noqa: BLE001 - any client failure means "not answering"
+        ready = False
+    if not ready:
+        return ServiceStatus(kafka_node.name, "starting", pid, kafka_node.address,
+                             "broker not answering metadata requests")
+    return ServiceStatus(kafka_node.name, "running", pid, kafka_node.address, "")
 
 
 def status(settings: Settings) -> list[ServiceStatus]:
-    pid = running(settings)
-    address = settings.bootstrap_servers
-    if pid is None:
-        return [ServiceStatus(NAME, "stopped", address=address)]
+    """One row per node; the detail says the mode, and on a cluster how many partitions lack a replica."""
+    rows = [_node_status(settings, n) for n in nodes(settings)]
+    security = ", SASL/SCRAM" if settings.kafka_sasl == "scram" else ""
+    if settings.kafka_brokers == 1:
+        rows[0].address = settings.bootstrap_servers
+        if rows[0].up:
+            rows[0].detail = f"KRaft, {settings.kafka_partitions} partitions{security}"
+        return rows
+    replicas, min_insync = replication(settings)
+    detail = f"KRaft node {{}} of {len(rows)}, RF {replicas}, min ISR {min_insync}{security}"
+    lagging = _under_replicated_count(settings) if any(row.up for row in rows) else None
+    for number, row in enumerate(rows, start=1):
+        if row.up:
+            row.detail = detail.format(number) + (f", {lagging} under-replicated partitions"
+                                                  if lagging is not None else "")
+    return rows
+
+
+def _under_replicated_count(settings: Settings) -> int | None:
     try:
-        ready = port_answers(settings.kafka_port) and broker_answers(settings, timeout=3.0)
-    except Exception:  # noqa: BLE001 - any client failure means "not answering"
-        ready = False
-    if ready:
-        security = ", SASL/SCRAM" if settings.kafka_sasl == "scram" else ""
-        return [ServiceStatus(NAME, "running", pid, address, f"KRaft, {settings.kafka_partitions} partitions{security}")]
-    return [ServiceStatus(NAME, "starting", pid, address, "broker not answering metadata requests")]
+        return len(under_replicated(kafka_client_config(settings), timeout=3.0))
+    except Exception:  # noqa: BLE001 - status shows what it can
+        return None

@@ -130,7 +130,7 @@ processors = PipelineProcess(
     script="stream-processors",
     args=lambda s: ("worker", "--app-id", LANDING_GROUP, "--metrics-port", str(s.worker_metrics_port)),
     ready=landing_worker_joined,
-    address=lambda s: f"consumer group {LANDING_GROUP}, metrics http://127.0.0.1:{s.worker_metrics_port}/metrics",
+    address=lambda s: f"consumer group {LANDING_GROUP}, metrics {s.worker_metrics_url}",
     ports=lambda s: [Port(s.worker_metrics_port, "STREAMMART_WORKER_METRICS_PORT")],
     # In the command line (`--app-id streammart-landing`) and in the title Faust gives the
     # process (`[Faust:Worker] -init- streammart-landing …`): a worker re-executing itself

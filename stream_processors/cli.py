@@ -61,8 +61,8 @@ def prepare(config_path: Path) -> None:
 @click.option("--app-id", default=APP_ID, show_default=True,
               help="Faust app id, also the Kafka consumer group: workers with the same id share the work")
 @click.option("--metrics-port", type=click.IntRange(min=1, max=65535),
-              help="serve Prometheus metrics on 127.0.0.1:PORT/metrics (the stack's worker: "
-                   "STREAMMART_WORKER_METRICS_PORT, default 18086)")
+              help="serve Prometheus metrics on PORT/metrics at STREAMMART_WORKER_METRICS_HOST (default "
+                   "127.0.0.1; the stack's worker: STREAMMART_WORKER_METRICS_PORT, default 18086)")
 @click.option("-l", "--loglevel", type=click.Choice(["debug", "info", "warning", "error"]), default="info",
               show_default=True)
 @click.pass_obj
@@ -91,9 +91,10 @@ def worker(config_path: Path, batch_size: int, batch_seconds: float, app_id: str
     if metrics_port is not None:
         metrics = WorkerMetrics({t.table.name: topic for topic, t in landing_targets(pipeline).items()})
         try:
-            metrics.serve(metrics_port)
+            metrics.serve(metrics_port, settings.worker_metrics_host)
         except OSError as exc:
-            raise click.ClickException(f"cannot serve metrics on 127.0.0.1:{metrics_port}: {exc.strerror}") from None
+            raise click.ClickException(f"cannot serve metrics on {settings.worker_metrics_host}:{metrics_port}: "
+                                       f"{exc.strerror}") from None
     app = build_app(pipeline, settings, ProcessorOptions(batch_size=batch_size, batch_seconds=batch_seconds,
                                                          app_id=app_id, metrics=metrics))
     ConfigWatch(config_path, landing_plan(pipeline, load_registry()),

@@ -69,7 +69,7 @@ def parse_worker_metrics(text: str) -> WorkerFigures:
 
 
 def worker_figures(settings: Settings, timeout: float = 2.0) -> WorkerFigures:
-    url = f"http://127.0.0.1:{settings.worker_metrics_port}/metrics"
+    url = settings.worker_metrics_url
     try:
         response = requests.get(url, timeout=timeout)
         response.raise_for_status()

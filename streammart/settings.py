@@ -22,7 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -32,6 +32,10 @@ ROLES = ("admin", "ingest", "transform", "reader", "airflow")
 SCRAM_MECHANISM = "SCRAM-SHA-512"
 KAFKA_CLIENT_USER = "streammart"
 READ_SECRETS_FILE = "STREAMMART_READ_SECRETS_FILE"
+KAFKA_CLUSTER_SIZES = (1, 3)
+#: Node N of a local cluster listens on kafka_port + STEP*(N-1) (controller: kafka_controller_port + STEP*(N-1)),
+#: so a 3-node cluster stays inside the block of ten ports each stack keeps for Kafka (19092-19101, 19102-19111...).
+KAFKA_NODE_PORT_STEP = 2
 
 
 def _home() -> Path:
@@ -53,6 +57,8 @@ class Settings(BaseSettings):
     kafka_controller_port: int = 19093
     kafka_bootstrap: str | None = Field(None, description="overrides 127.0.0.1:<kafka_port>")
     kafka_partitions: int = 6
+    kafka_brokers: int = Field(1, description="KRaft nodes of the local stack (1 or 3); 3 nodes replicate every "
+                                               "topic 3 times and accept a write once 2 replicas hold it")
     kafka_sasl: Literal["off", "scram"] = Field("off", description="the local broker asks for SASL/SCRAM-SHA-512 "
                                                                      "and clients log in (stack mode)")
     kafka_security_protocol: str | None = Field(None, description="PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL "
@@ -81,14 +87,41 @@ class Settings(BaseSettings):
     demo_api_port: int = 18081
     dashboard_port: int = 18085
     worker_metrics_port: int = 18086
+    worker_metrics_host: str = Field("127.0.0.1", description="where the worker serves its metrics and where "
+                                     "status and the dashboard read them; docker-compose names the worker's "
+                                     "container, so they are reachable on the container network only")
     dbt_target: Literal["dev", "ci", "prod"] = Field("dev", description="the output of dbt/profiles.yml dbt uses")
 
     read_secrets_file: bool = Field(True, description="fall back to <home>/secrets.env for unset secrets "
                                                       "(off in the processes the stack starts)")
 
+    @model_validator(mode="after")
+    def _kafka_cluster_fits(self) -> "Settings":
+        """A cluster size the stack can run, on ports that collide with nothing else the stack binds."""
+        if self.kafka_brokers not in KAFKA_CLUSTER_SIZES:
+            raise ValueError(f"kafka_brokers must be one of {KAFKA_CLUSTER_SIZES}, not {self.kafka_brokers}")
+        kafka_ports = [port for pair in self.kafka_node_ports for port in pair]
+        others = [self.pg_port, self.airflow_port, self.demo_api_port, self.dashboard_port, self.worker_metrics_port]
+        if len(set(kafka_ports)) != len(kafka_ports) or set(kafka_ports) & set(others) or max(kafka_ports) > 65535:
+            raise ValueError(f"the Kafka nodes' ports {kafka_ports} (client, controller per node: +"
+                             f"{KAFKA_NODE_PORT_STEP} per node) collide with each other or with {others}; "
+                             "move STREAMMART_KAFKA_PORT or STREAMMART_KAFKA_CONTROLLER_PORT")
+        return self
+
+    @property
+    def kafka_node_ports(self) -> list[tuple[int, int]]:
+        """(client port, controller port) of each local KRaft node, node 1 first."""
+        return [(self.kafka_port + KAFKA_NODE_PORT_STEP * n, self.kafka_controller_port + KAFKA_NODE_PORT_STEP * n)
+                for n in range(self.kafka_brokers)]
+
     @property
     def bootstrap_servers(self) -> str:
-        return self.kafka_bootstrap or f"127.0.0.1:{self.kafka_port}"
+        """Every client's bootstrap list: ``kafka_bootstrap`` if set, else all the local nodes."""
+        return self.kafka_bootstrap or ",".join(f"127.0.0.1:{port}" for port, _ in self.kafka_node_ports)
+
+    @property
+    def worker_metrics_url(self) -> str:
+        return f"http://{self.worker_metrics_host}:{self.worker_metrics_port}/metrics"
 
     @property
     def kafka_protocol(self) -> str:

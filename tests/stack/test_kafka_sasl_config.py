@@ -33,7 +33,7 @@ def test_scram_mode_without_passwords_or_on_plain_storage_says_what_to_do(tmp_pa
     with pytest.raises(StackError, match="STREAMMART_KAFKA_BROKER_PASSWORD"):
         kafka.render_server_properties(scram_settings(tmp_path))
     settings = scram_settings(tmp_path, kafka_sasl_password="c", kafka_broker_password="b")
-    data = kafka.paths(settings).data
+    data = kafka.nodes(settings)[0].data
     data.mkdir(parents=True)
     (data / "meta.properties").write_text("formatted without SCRAM users\n")
     with pytest.raises(StackError, match="stop --purge"):

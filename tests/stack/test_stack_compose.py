@@ -97,7 +97,7 @@ def test_images_match_pinned_versions(compose: dict[str, Any]) -> None:
     assert services["postgres"]["image"] == "postgres:15"
     dockerfile = PROJECT_ROOT / services["airflow"]["build"]["dockerfile"]
     assert "FROM apache/airflow:3.3.0-python3.11" in dockerfile.read_text()
-    assert services["processors"]["command"] == ["stream-processors", "worker"]
+    assert services["processors"]["command"][:2] == ["stream-processors", "worker"]
     assert (PROJECT_ROOT / services["processors"]["build"]["dockerfile"]).exists()
     assert services["dashboard"]["image"] == services["processors"]["image"]
     assert services["dashboard"]["command"][0] == "streammart-dashboard"
@@ -174,6 +174,20 @@ def test_processors_reach_kafka_and_postgres_inside_the_network(compose: dict[st
     assert env["STREAMMART_PG_HOST"] == "postgres"
     assert env["STREAMMART_PG_PORT"] == "5432"
     assert set(compose["services"]["processors"]["depends_on"]) == {"kafka", "postgres"}
+
+
+def test_dashboard_reads_the_workers_metrics_over_the_compose_network(compose: dict[str, Any],
+                                                                     defaults: Settings) -> None:
+    """The worker binds its metrics to its container's address, the one the dashboard's container asks for."""
+    services = compose["services"]
+    command = services["processors"]["command"]
+    port = command[command.index("--metrics-port") + 1]
+    for name in ("processors", "dashboard"):
+        env = services[name]["environment"]
+        assert env["STREAMMART_WORKER_METRICS_HOST"] == "processors", name
+        assert env["STREAMMART_WORKER_METRICS_PORT"] == port == str(defaults.worker_metrics_port), name
+    assert "processors" in services["dashboard"]["depends_on"]
+    assert defaults.worker_metrics_host == "127.0.0.1", "the local stack keeps the metrics on loopback"
 
 
 def test_no_secret_values_committed() -> None:

@@ -80,6 +80,39 @@ def test_kafka_log4j_and_java_command(custom_settings: Settings) -> None:
     assert cmd[-2:] == [kafka.MAIN_CLASS, "server.properties"]
 
 
+def test_kafka_cluster_renders_three_loopback_nodes_of_one_quorum(custom_settings: Settings) -> None:
+    cluster = custom_settings.model_copy(update={"kafka_brokers": 3})
+    nodes = kafka.nodes(cluster)
+    confs = [properties(kafka.render_server_properties(cluster, node)) for node in nodes]
+    assert [c["node.id"] for c in confs] == ["1", "2", "3"]
+    assert {c["controller.quorum.voters"] for c in confs} == {
+        "1@127.0.0.1:29193,2@127.0.0.1:29195,3@127.0.0.1:29197"}
+    assert [c["listeners"] for c in confs] == [f"PLAINTEXT://127.0.0.1:{2 * n + 29192},CONTROLLER://127.0.0.1:"
+                                               f"{2 * n + 29193}" for n in range(3)]
+    assert len({c["log.dirs"] for c in confs}) == 3 and all(c["log.dirs"].startswith(
+        str(cluster.home / "kafka" / "node-")) for c in confs)
+    assert len({n.pidfile for n in nodes} | {n.log for n in nodes}) == 6
+    for conf in confs:
+        for key in ("default.replication.factor", "offsets.topic.replication.factor",
+                    "transaction.state.log.replication.factor"):
+            assert conf[key] == "3", key
+        assert conf["min.insync.replicas"] == conf["transaction.state.log.min.isr"] == "2"
+    assert cluster.bootstrap_servers == "127.0.0.1:29192,127.0.0.1:29194,127.0.0.1:29196"
+    assert [n.number for n in kafka.ports(cluster)] == [29192, 29193, 29194, 29195, 29196, 29197]
+
+
+def test_kafka_cluster_refuses_sizes_and_ports_it_cannot_run(custom_settings: Settings) -> None:
+    with pytest.raises(ValueError, match="kafka_brokers must be one of"):
+        Settings(home=custom_settings.home, kafka_brokers=2)
+    with pytest.raises(ValueError, match="collide"):  # node 2's client port would be node 1's controller port
+        Settings(home=custom_settings.home, kafka_brokers=3, kafka_port=29192, kafka_controller_port=29194)
+    with pytest.raises(ValueError, match="collide"):  # node 3's client port is Postgres's
+        Settings(home=custom_settings.home, kafka_brokers=3, kafka_port=25000, kafka_controller_port=25001,
+                 pg_port=25004)
+    with pytest.raises(StackError, match="no node 4"):
+        kafka.node(custom_settings.model_copy(update={"kafka_brokers": 3}), 4)
+
+
 def test_kafka_version_is_pinned_in_the_pom() -> None:
     assert kafka.pinned_version() == "3.9.1"
 

@@ -88,3 +88,20 @@ def test_only_kafka_clients_get_the_kafka_login(monkeypatch, tmp_path):
     assert not any(key.startswith("STREAMMART_KAFKA__") or key == "STREAMMART_KAFKA_SASL_PASSWORD" for key in dashboard)
     plaintext = Settings(home=tmp_path, kafka_sasl_password="kafka-pw").as_env(["ingest"], kafka=True)
     assert "STREAMMART_KAFKA_SASL_PASSWORD" not in plaintext  # no broker asks for it
+
+
+def test_a_local_cluster_from_the_environment_bootstraps_every_client_from_all_nodes(monkeypatch, tmp_path):
+    monkeypatch.delenv("STREAMMART_KAFKA_BOOTSTRAP", raising=False)
+    monkeypatch.setenv("STREAMMART_KAFKA_BROKERS", "3")
+    monkeypatch.setenv("STREAMMART_KAFKA_PORT", "29092")
+    monkeypatch.setenv("STREAMMART_KAFKA_CONTROLLER_PORT", "29093")
+    config = kafka_client_config(Settings(home=tmp_path))
+    assert config["bootstrap.servers"] == "127.0.0.1:29092,127.0.0.1:29094,127.0.0.1:29096"
+    monkeypatch.setenv("STREAMMART_KAFKA_BOOTSTRAP", "broker-a:9092")
+    assert kafka_client_config(Settings(home=tmp_path))["bootstrap.servers"] == "broker-a:9092"
+
+
+def test_worker_metrics_are_read_where_they_are_served(tmp_path):
+    assert Settings(home=tmp_path, worker_metrics_port=28086).worker_metrics_url == "http://127.0.0.1:28086/metrics"
+    assert Settings(home=tmp_path, worker_metrics_host="processors", worker_metrics_port=18086).worker_metrics_url \
+        == "http://processors:18086/metrics"
