@@ -110,14 +110,15 @@ def paused_states(settings) -> dict[str, bool]:
 
 
 def airflow_breakdown(settings, dag_id: str, since: datetime) -> dict[str, float]:
-    """Median seconds per stage of the DAG's runs since ``since``: run queued → task start, task run."""
+    """Median seconds per stage of the DAG's runs since ``since``: run queued → dbt task start, dbt task."""
     with psycopg.connect(settings.conninfo("airflow", AIRFLOW_DATABASE), autocommit=True) as conn:
         rows = conn.execute(
             """select extract(epoch from ti.start_date - dr.queued_at),
                       extract(epoch from ti.end_date - ti.start_date),
                       extract(epoch from dr.end_date - dr.queued_at)
                from dag_run dr join task_instance ti using (dag_id, run_id)
-               where dr.dag_id = %s and dr.queued_at >= %s and ti.end_date is not null""",
+               where dr.dag_id = %s and dr.queued_at >= %s and ti.task_id = 'dbt_cycle'
+                 and ti.end_date is not null""",
             (dag_id, since)).fetchall()
     if not rows:
         return {"runs": 0}
