@@ -32,8 +32,10 @@ import psycopg
 from psycopg import sql
 
 from stack.services import with_secrets
+from stream_processors.raw_tables import RawTable, ensure_raw_tables
 from streammart.contract import RAW_SCHEMA, raw_table_name
 from streammart.dbt_cycle import CyclePaths, CycleResult, reset_state, run_cycle
+from streammart.pipeline import load_pipeline
 from streammart.settings import Settings, get_settings
 
 GOAL = 1.5  # incremental cycle at the largest size / at the smallest, at most
@@ -127,6 +129,12 @@ def bench_orders(conn: psycopg.Connection) -> tuple[int, int]:
                                "count(*) filter (where _schema_fingerprint is distinct from 'bench') "
                                "from {}").format(ORDERS)).fetchone()
     return int(row[0]), int(row[1])
+
+
+def ensure_raw(conn: psycopg.Connection) -> None:
+    """Create (or complete: columns, indexes) the raw tables, as a landing worker does at start."""
+    ensure_raw_tables(conn, [RawTable.for_schema(source.raw_table, source.schema, source.key)
+                             for source in load_pipeline().topics().values()])
 
 
 def reset_retail(conn: psycopg.Connection, settings: Settings) -> None:
@@ -230,6 +238,7 @@ def main(sizes: str, cycles: int, replace: bool) -> None:
     settings = with_secrets(get_settings())
     wanted = sorted(int(size) for size in sizes.split(","))
     with psycopg.connect(settings.conninfo("ingest"), autocommit=True) as conn:
+        ensure_raw(conn)
         foreign = bench_orders(conn)[1]
         if foreign and not replace:
             raise click.ClickException(f"raw.retail__orders holds {foreign:,} rows the bench did not make: "

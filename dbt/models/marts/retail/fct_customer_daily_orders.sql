@@ -24,6 +24,11 @@
 -- too. A group left with no orders comes out as a zero row, delete+insert replaces
 -- the stale row with it, and the post-hook (same transaction) deletes it.
 
+-- the bound as a constant: Postgres then uses raw's _landed_at index (see landed_since)
+{% if is_incremental() %}
+{% set since = landed_since('_max_landed_at', as_literal=true) %}
+{% endif %}
+
 with
 
 {% if is_incremental() %}
@@ -32,7 +37,7 @@ changed_orders as (
 
     select distinct order_id
     from {{ ref('base_retail__orders') }}
-    where _landed_at > {{ landed_since('_max_landed_at') }}
+    where _landed_at > {{ since }}
 
 ),
 
