@@ -10,9 +10,9 @@
     version landed in raw.retail__orders within var('test_window_minutes') of that
     table's newest landing: every version of such a key, so a dedupe still sees them
     all. Without a key, "__recently_landed(retail__orders)__" keeps the rows whose own
-    _landed_at is that recent. The keys go in as an array so that Postgres applies the
-    condition below a dedupe window partitioned by the key; the bound is a constant
-    so that it plans with raw's _landed_at index.
+    _landed_at is that recent. The keys go in as an array (key_array) so that Postgres
+    applies the condition below a dedupe window partitioned by the key; the bound is
+    a constant so that it plans with raw's _landed_at index.
 
     With var('full_tests') (every full refresh, and
     `python -m streammart.dbt_cycle --full-tests`) these tests see every row. Any
@@ -57,9 +57,10 @@
         {%- endif -%}
     {%- endset -%}
     {%- if key -%}
-        ({{ key }} is null or {{ key }} = any(array(
-            select btrim({{ key }}) from {{ raw }} where _landed_at > {{ since }}
-        )))
+        {%- set keys -%}
+            select distinct btrim({{ key }}) from {{ raw }} where _landed_at > {{ since }}
+        {%- endset -%}
+        ({{ key }} is null or {{ key }} = any({{ key_array(keys) }}))
     {%- else -%}
         _landed_at > {{ since }}
     {%- endif -%}

@@ -20,21 +20,14 @@
 -- every version of every order ever landed before applying it. The candidate
 -- orders are found first, through raw's _landed_at and key indexes: orders with a
 -- version landed since the bound, and this table's orders of customers with a
--- version landed since then. Handed over as an array, the condition on order_id
--- reaches below staging's dedupe window (order_id is its partition key), so only
--- the candidates' versions are ranked; the original filter then keeps exactly the
--- rows it always kept.
+-- version landed since then. Handed over as an array (key_array), the condition
+-- on order_id reaches below staging's dedupe window (order_id is its partition
+-- key), so only the candidates' versions are ranked; the original filter then
+-- keeps exactly the rows it always kept.
 
 {% if is_incremental() %}
 {% set since = landed_since('_max_landed_at', as_literal=true) %}
-{% endif %}
-
-with
-
-{% if is_incremental() %}
-
-candidate_orders as (
-
+{% set candidate_orders %}
     select order_id
     from {{ ref('base_retail__orders') }}
     where _landed_at > {{ since }}
@@ -48,17 +41,15 @@ candidate_orders as (
         from {{ ref('base_retail__customers') }}
         where _landed_at > {{ since }}
     )
-
-),
-
+{% endset %}
 {% endif %}
 
-orders as (
+with orders as (
 
     select * from {{ ref('int_orders_joined_to_customers') }}
 
     {% if is_incremental() %}
-    where order_id = any(array(select order_id from candidate_orders))
+    where order_id = any({{ key_array(candidate_orders) }})
         and _max_landed_at > {{ since }}
     {% endif %}
 
