@@ -13,7 +13,7 @@ raw), one in twenty orders with a second version (a later status), every row
 landed long before the marts' lookback window. Each increment is 900 new orders
 plus 100 new versions of older orders, 20 of them moved to another customer.
 
-It uses the Postgres of the stack the environment points at and replaces that
+Each size starts from empty raw. It uses the Postgres of the stack the environment points at and replaces that
 stack's retail raw rows and marts, so it refuses to start when raw holds retail
 orders it did not make (``--replace`` to go ahead anyway):
   env $(cat <envfile>) .venv/bin/streammart-stack start postgres kafka
@@ -192,24 +192,27 @@ def spread(values: Sequence[float]) -> str:
     return f"{min(values):.2f} / {statistics.median(values):.2f} / {max(values):.2f}"
 
 
-def measure_size(conn: psycopg.Connection, settings: Settings, rows: int, orders_now: int,
-                 cycles: int) -> tuple[SizeResult, int]:
-    """Grow raw to ``rows``, rebuild from scratch, then time ``cycles`` incremental cycles."""
-    orders_wanted = max(orders_now, orders_for_rows(rows))
+def measure_size(conn: psycopg.Connection, settings: Settings, rows: int, cycles: int) -> SizeResult:
+    """Fill raw to ``rows`` from empty, rebuild from scratch, then time ``cycles`` incremental cycles.
+
+    Every size starts empty: increments landed for a smaller size would otherwise
+    still sit inside the marts' lookback window and swell the larger size's cycles.
+    """
+    reset_retail(conn, settings)
+    orders_now = orders_for_rows(rows)
     started = time.monotonic()
-    grow_raw(conn, orders_now, orders_wanted)
+    grow_raw(conn, 0, orders_now)
     raw_rows = bench_orders(conn)[0]
     click.echo(f"raw.retail__orders: {raw_rows:,} rows ({time.monotonic() - started:.1f}s to fill)")
     result = SizeResult(raw_rows)
     result.full_refresh = checked(run_cycle(full_refresh=True, settings=settings))
     click.echo(f"  full rebuild: {result.full_refresh.summary()}")
-    orders_now = orders_wanted
     for cycle in range(cycles):
         orders_now = land_increment(conn, orders_now, cycle=rows // 1000 + cycle)
         result.cycles.append(checked(run_cycle(settings=settings)))
         click.echo(f"  cycle {cycle + 1}: {result.cycles[-1].summary()}")
     click.echo(f"  slowest nodes of the last cycle: {slowest_nodes(settings)}")
-    return result, orders_now
+    return result
 
 
 def print_table(results: list[SizeResult]) -> None:
@@ -243,11 +246,7 @@ def main(sizes: str, cycles: int, replace: bool) -> None:
         if foreign and not replace:
             raise click.ClickException(f"raw.retail__orders holds {foreign:,} rows the bench did not make: "
                                        "use a stack of its own, or --replace")
-        reset_retail(conn, settings)
-        results, orders_now = [], 0
-        for rows in wanted:
-            size, orders_now = measure_size(conn, settings, rows, orders_now, cycles)
-            results.append(size)
+        results = [measure_size(conn, settings, rows, cycles) for rows in wanted]
     print_table(results)
     click.echo("(2-core machine shared with other work: figures are indicative)")
 

@@ -20,9 +20,17 @@
 -- minus the lookback window, and every customer any version of a recently landed
 -- order belongs or belonged to.
 
--- the bound as a constant: Postgres then uses raw's _landed_at index (see landed_since)
+-- The bound is a constant, so Postgres uses raw's _landed_at index (see landed_since);
+-- the changed orders go in as an array (key_array), so every version of them is
+-- read through raw's key index: base_retail__orders is a view Postgres does not
+-- merge into a join, and a join to it would scan all of raw.
 {% if is_incremental() %}
 {% set since = landed_since('_max_landed_at', as_literal=true) %}
+{% set changed_orders %}
+    select distinct order_id
+    from {{ ref('base_retail__orders') }}
+    where _landed_at > {{ since }}
+{% endset %}
 {% endif %}
 
 with customers as (
@@ -33,14 +41,6 @@ with customers as (
 
 {% if is_incremental() %}
 
-changed_orders as (
-
-    select distinct order_id
-    from {{ ref('base_retail__orders') }}
-    where _landed_at > {{ since }}
-
-),
-
 touched_customers as (
 
     select customer_id
@@ -49,10 +49,9 @@ touched_customers as (
 
     union
 
-    select versions.customer_id
-    from {{ ref('base_retail__orders') }} as versions
-    inner join changed_orders
-        on versions.order_id = changed_orders.order_id
+    select customer_id
+    from {{ ref('base_retail__orders') }}
+    where order_id = any({{ key_array(changed_orders) }})
 
 ),
 
