@@ -10,7 +10,8 @@
     version landed in raw.retail__orders within var('test_window_minutes') of that
     table's newest landing: every version of such a key, so a dedupe still sees them
     all. The key may be any text column the tested model shares with the raw table
-    (fct_customer_daily_orders: the customers of the recently landed orders). Without a key, "__recently_landed(retail__orders)__" keeps the rows whose own
+    (fct_customer_daily_orders: the customers of the recently landed orders).
+    Without a key, "__recently_landed(retail__orders)__" keeps the rows whose own
     _landed_at is that recent. The keys go in as an array (key_array) so that Postgres
     applies the condition below a dedupe window partitioned by the key; the bound is
     a constant so that it plans with raw's _landed_at index.

@@ -156,7 +156,8 @@ def test_raw_indexes_cover_landing_time_and_the_natural_key_as_staging_reads_it(
     ]
     keyless = RawTable("t__x", [Column("id", "integer", False)])
     assert len(create_indexes_sql(keyless)) == 1
-    assert "(\"id\")" in create_indexes_sql(RawTable("t__x", [Column("id", "integer", False)], ("id",)))[1].as_string(None)
+    integer_key = RawTable("t__x", [Column("id", "integer", False)], ("id",))
+    assert create_indexes_sql(integer_key)[1].as_string(None).endswith('("id")')  # only text keys are trimmed
     with pytest.raises(ValueError, match="not in the contract"):
         create_indexes_sql(RawTable("t__x", [Column("id", "text", False)], ("missing",)))
 
