@@ -76,8 +76,9 @@ def worker_client_id(app_id: str) -> str:
 
 def landing_targets(pipeline: PipelineConfig) -> dict[str, LandingTarget]:
     return {
-        topic: LandingTarget(topic, RawTable.for_schema(source.raw_table, source.schema), source.schema.domain,
-                             source.schema.entity, source.event_time, ZoneInfo(source.timezone))
+        topic: LandingTarget(topic, RawTable.for_schema(source.raw_table, source.schema, source.key),
+                             source.schema.domain, source.schema.entity, source.event_time,
+                             ZoneInfo(source.timezone))
         for topic, source in pipeline.topics().items()
     }
 

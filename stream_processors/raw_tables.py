@@ -4,10 +4,15 @@
 ingest metadata. ``UNIQUE (_topic, _partition, _offset)`` is what makes landing
 idempotent: a redelivered message can never land twice. New optional fields in
 a contract become added nullable columns (no rewrite, no downtime).
+
+Two lookup indexes serve the incremental marts, whose cost must follow the new
+rows rather than the size of raw: one on ``_landed_at`` (the rows landed since a
+mart's watermark) and one on the declared natural key, as staging reads it
+(``btrim`` of a text key), to fetch every version of the keys that changed.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from operator import itemgetter
@@ -36,6 +41,8 @@ class RawTable:
 
     name: str
     business: list[Column]
+    #: the source's natural key (contract field names); indexed for the marts' lookups
+    key: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         clashes = metadata_clashes(c.name for c in self.business)
@@ -44,8 +51,8 @@ class RawTable:
                              f"{', '.join(clashes)}")
 
     @classmethod
-    def for_schema(cls, name: str, schema: Schema) -> "RawTable":
-        return cls(name, columns(schema.fields))
+    def for_schema(cls, name: str, schema: Schema, key: Sequence[str] = ()) -> "RawTable":
+        return cls(name, columns(schema.fields), tuple(key))
 
     @property
     def copy_columns(self) -> list[Column]:
@@ -80,6 +87,30 @@ def create_table_sql(table: RawTable) -> sql.Composed:
     parts.append(sql.SQL("{} DEFAULT clock_timestamp()").format(_column_def(LANDED_AT)))
     parts.append(sql.SQL("UNIQUE ({})").format(position_columns()))
     return sql.SQL("CREATE TABLE IF NOT EXISTS {} (\n  {}\n)").format(table.identifier, sql.SQL(",\n  ").join(parts))
+
+
+def _key_expression(column: Column) -> sql.Composable:
+    """A key column as staging compares it: text keys are trimmed there (``trim(order_id)``)."""
+    identifier = sql.Identifier(column.name)
+    return sql.SQL("btrim({})").format(identifier) if column.sql_type == "text" else identifier
+
+
+def create_indexes_sql(table: RawTable) -> list[sql.Composed]:
+    """``CREATE INDEX IF NOT EXISTS`` on ``_landed_at`` and on the natural key (when declared).
+
+    Without them, a mart finding the rows landed since its watermark, or every version
+    of a changed key, scans all of raw on every cycle.
+    """
+    by_name = {c.name: c for c in table.business}
+    unknown = [name for name in table.key if name not in by_name]
+    if unknown:
+        raise ValueError(f"{qualified(table.name)}: key fields not in the contract: {', '.join(unknown)}")
+    indexes = [(f"{table.name}__landed_at", sql.Identifier(LANDED_AT.name))]
+    if table.key:
+        indexes.append((f"{table.name}__key",
+                        sql.SQL(", ").join(_key_expression(by_name[name]) for name in table.key)))
+    return [sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} ({})").format(sql.Identifier(name), table.identifier, what)
+            for name, what in indexes]
 
 
 BOOKKEEPING_SQL = [
@@ -130,7 +161,7 @@ DDL_LOCK = 0x5354_524D  # advisory lock key: one worker at a time changes raw DD
 
 
 def ensure_raw_tables(conn: psycopg.Connection, tables: list[RawTable]) -> None:
-    """Create the bookkeeping tables and every raw table; add new contract fields.
+    """Create the bookkeeping tables and every raw table with its indexes; add new contract fields.
 
     Workers starting together would race in ``CREATE TABLE IF NOT EXISTS`` (Postgres
     then fails one of them on its catalog's unique index), so the DDL runs under a
@@ -142,5 +173,7 @@ def ensure_raw_tables(conn: psycopg.Connection, tables: list[RawTable]) -> None:
             conn.execute(statement)
         for table in tables:
             conn.execute(create_table_sql(table))
+            for statement in create_indexes_sql(table):
+                conn.execute(statement)
             for statement in evolve_sql(table, existing_columns(conn, table)):
                 conn.execute(statement)

@@ -6,6 +6,9 @@ a cycle behaves the same wherever it is started.
 
 A cycle is
 
+0. ``dbt parse``: partial parsing (``target/partial_parse.msgpack`` under the
+   stack's home) makes this a check that nothing changed; the manifest it returns
+   is handed to the two commands below, which would otherwise load it again each;
 1. ``dbt source freshness``: records each raw table's newest ``_landed_at`` in
    ``target/sources.json``;
 2. ``dbt build --select "source_status:fresher+ state:modified+" --state <state>``:
@@ -17,6 +20,10 @@ A cycle is
    next cycle compares against. A failed cycle (or one limited by ``select``)
    leaves the state alone, so the next cycle retries everything that was fresher
    than the last complete, successful one.
+
+Tests of the retail models over raw check only the keys landed recently (see
+``dbt/macros/tests_on_recent_rows.sql``); a full refresh, or ``full_tests``, runs
+them over every row.
 
 dbt runs in-process through ``dbtRunner``: a warm invocation costs well under a
 second, where a ``dbt`` subprocess pays several seconds of start-up every cycle.
@@ -43,6 +50,10 @@ DBT_PROJECT_DIR = PROJECT_ROOT / "dbt"
 #: What an ordinary cycle builds: everything downstream of a source with new rows,
 #: and everything downstream of a model whose definition changed since the state.
 INCREMENTAL_SELECTOR = "source_status:fresher+ state:modified+"
+
+#: dbt variables of a build whose tests must see every row, not only the recent ones.
+#: Read only when tests run, never while parsing: the cycle's manifest stays valid.
+FULL_TESTS_VARS = "{full_tests: true}"
 
 #: Artifacts the next cycle needs from this one (``--state`` reads them).
 STATE_ARTIFACTS = ("manifest.json", "sources.json", "run_results.json")
@@ -163,10 +174,11 @@ class CycleResult:
         )
 
 
-def run_cycle_for_task(full_refresh: bool = False, select: str | None = None) -> dict[str, Any]:
+def run_cycle_for_task(full_refresh: bool = False, select: str | None = None,
+                       full_tests: bool = False) -> dict[str, Any]:
     """The body of every DAG's dbt task: one cycle, its summary in the task log,
     the task failed when the cycle failed, the statistics returned for XCom."""
-    result = run_cycle(full_refresh=full_refresh, select=select)
+    result = run_cycle(full_refresh=full_refresh, select=select, full_tests=full_tests)
     print(result.summary())
     result.raise_for_status()
     return result.as_dict()
@@ -176,6 +188,7 @@ def run_cycle(
     full_refresh: bool = False,
     select: str | None = None,
     *,
+    full_tests: bool = False,
     settings: Settings | None = None,
     lock_timeout: float = 300.0,
     paths: CyclePaths | None = None,
@@ -185,6 +198,8 @@ def run_cycle(
     ``full_refresh`` rebuilds the incremental marts from scratch; ``select`` replaces
     the "fresher sources" selection with an explicit dbt selector (state-based
     selectors such as ``state:modified`` still work when a state exists).
+    ``full_tests`` runs the tests limited to recently landed rows over every row
+    (a full refresh always does).
     Raises :class:`CycleBusyError` when another cycle keeps the lock past
     ``lock_timeout`` seconds.
     """
@@ -194,9 +209,10 @@ def run_cycle(
     started = time.monotonic()
     with cycle_lock(paths.lock_file, lock_timeout), dbt_environment(settings):
         _prepare_dirs(paths)
-        _run_freshness(paths, result)
+        manifest = parse_project(paths)
+        _run_freshness(paths, result, manifest)
         if not result.errors:
-            _run_build(paths, result, full_refresh=full_refresh, select=select)
+            _run_build(paths, result, manifest, full_refresh=full_refresh, select=select, full_tests=full_tests)
         if result.ok and select is None:
             # A partial selection must not become the baseline: models it left out
             # would never see the rows that were fresher before it ran.
@@ -288,11 +304,13 @@ def dbt_args(paths: CyclePaths, command: Sequence[str], *extra: str) -> list[str
     ]
 
 
-def build_args(paths: CyclePaths, *, full_refresh: bool, select: str | None) -> tuple[str, str | None, list[str]]:
+def build_args(paths: CyclePaths, *, full_refresh: bool, select: str | None,
+               full_tests: bool = False) -> tuple[str, str | None, list[str]]:
     """Choose the build mode and selection; returns (mode, selector, dbt args).
 
     Without a previous state there is nothing to compare freshness against, so the
-    first cycle (and every full refresh) builds the whole project.
+    first cycle (and every full refresh) builds the whole project; a full refresh
+    also tests every row.
     """
     extra: list[str] = []
     state = paths.has_state()
@@ -309,18 +327,33 @@ def build_args(paths: CyclePaths, *, full_refresh: bool, select: str | None) -> 
         mode, selector = "full", None
     if selector:
         extra += ["--select", selector]
+    if full_tests or full_refresh:
+        extra += ["--vars", FULL_TESTS_VARS]
     return mode, selector, dbt_args(paths, ["build"], *extra)
 
 
-def invoke_dbt(args: list[str]) -> Any:
+def invoke_dbt(args: list[str], manifest: Any = None) -> Any:
     """Run one dbt command in this process and return dbt's ``dbtRunnerResult``.
 
-    Imported lazily: importing dbt takes seconds, which the DAG parser and
-    the CLI's ``--help`` should not pay.
+    With ``manifest`` (from :func:`parse_project`) dbt neither loads nor writes the
+    project's manifest again. Imported lazily: importing dbt takes seconds, which
+    the DAG parser and the CLI's ``--help`` should not pay.
     """
     from dbt.cli.main import dbtRunner
 
-    return dbtRunner().invoke(args)
+    return dbtRunner(manifest=manifest).invoke(args)
+
+
+def parse_project(paths: CyclePaths) -> Any:
+    """The project's manifest, parsed once for the whole cycle (``None`` if parsing failed).
+
+    Each dbt command loads the manifest for itself otherwise (reading the partial
+    parse file, checking every project file, writing ``manifest.json``): about a
+    second and a half per command. Parsing failures are left for the freshness
+    command to report, the way a cycle always reported them.
+    """
+    outcome = invoke_dbt(dbt_args(paths, ["parse"]))
+    return outcome.result if outcome.success else None
 
 
 def save_state(paths: CyclePaths) -> None:
@@ -365,14 +398,14 @@ def _prepare_dirs(paths: CyclePaths) -> None:
         directory.mkdir(parents=True, exist_ok=True)
 
 
-def _run_freshness(paths: CyclePaths, result: CycleResult) -> None:
+def _run_freshness(paths: CyclePaths, result: CycleResult, manifest: Any) -> None:
     """Record each source's freshness; a stale source is reported, not fatal.
 
     Stale data is a monitoring concern: the cycle still builds whatever is fresher.
     Only a dbt that cannot run at all (bad profile, database down) stops the cycle.
     """
     started = time.monotonic()
-    outcome = invoke_dbt(dbt_args(paths, ["source", "freshness"]))
+    outcome = invoke_dbt(dbt_args(paths, ["source", "freshness"]), manifest)
     result.freshness_seconds = round(time.monotonic() - started, 3)
     if outcome.exception is not None or outcome.result is None:
         result.errors.append(f"source freshness: {outcome.exception or 'no result'}")
@@ -400,10 +433,12 @@ def _source_freshness(node_result: Any) -> SourceFreshness:
     )
 
 
-def _run_build(paths: CyclePaths, result: CycleResult, *, full_refresh: bool, select: str | None) -> None:
-    result.mode, result.selector, args = build_args(paths, full_refresh=full_refresh, select=select)
+def _run_build(paths: CyclePaths, result: CycleResult, manifest: Any, *, full_refresh: bool, select: str | None,
+               full_tests: bool) -> None:
+    result.mode, result.selector, args = build_args(paths, full_refresh=full_refresh, select=select,
+                                                    full_tests=full_tests)
     started = time.monotonic()
-    outcome = invoke_dbt(args)
+    outcome = invoke_dbt(args, manifest)
     result.build_seconds = round(time.monotonic() - started, 3)
     if outcome.exception is not None:
         result.errors.append(f"build: {outcome.exception}")
@@ -499,12 +534,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     @click.command(context_settings={"help_option_names": ["-h", "--help"]})
     @click.option("--full-refresh", is_flag=True, help="Rebuild the incremental marts from scratch.")
     @click.option("--select", "select", default=None, help="dbt selector to build instead of the fresher sources.")
+    @click.option("--full-tests", is_flag=True, help="Test every row, not only the recently landed keys.")
     @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
     @click.option("--lock-timeout", default=300.0, show_default=True, help="Seconds to wait for a running cycle.")
-    def cli(full_refresh: bool, select: str | None, as_json: bool, lock_timeout: float) -> None:
+    def cli(full_refresh: bool, select: str | None, full_tests: bool, as_json: bool, lock_timeout: float) -> None:
         """Run one dbt micro-batch cycle: source freshness, then build what has new data."""
         try:
-            result = run_cycle(full_refresh=full_refresh, select=select, lock_timeout=lock_timeout)
+            result = run_cycle(full_refresh=full_refresh, select=select, full_tests=full_tests,
+                               lock_timeout=lock_timeout)
         except (CycleBusyError, RuntimeError) as exc:
             raise click.ClickException(str(exc)) from exc
         _print_result(result, as_json, click.echo)

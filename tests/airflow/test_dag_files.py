@@ -112,4 +112,4 @@ def test_backfill_dag_is_manual_with_full_refresh_by_default(dag_info: dict) -> 
     assert backfill["timetable"] == "NullTimetable"  # manual only
     assert backfill["max_active_runs"] == 1
     assert backfill["task_ids"] == ["dbt_rebuild"]
-    assert backfill["params"] == {"full_refresh": True, "select": None}
+    assert backfill["params"] == {"full_refresh": True, "select": None, "full_tests": False}

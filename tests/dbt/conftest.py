@@ -21,7 +21,8 @@ def _create_raw_tables(settings: Settings) -> None:
     from stream_processors.raw_tables import RawTable, ensure_raw_tables
     from streammart.pipeline import load_pipeline
 
-    tables = [RawTable.for_schema(source.raw_table, source.schema) for source in load_pipeline().topics().values()]
+    tables = [RawTable.for_schema(source.raw_table, source.schema, source.key)
+              for source in load_pipeline().topics().values()]
     with psycopg.connect(settings.conninfo("ingest"), autocommit=True) as conn:
         ensure_raw_tables(conn, tables)
 

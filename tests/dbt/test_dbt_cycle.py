@@ -15,6 +15,7 @@ import pytest
 
 from streammart import dbt_cycle
 from streammart.dbt_cycle import (
+    FULL_TESTS_VARS,
     INCREMENTAL_SELECTOR,
     CycleBusyError,
     CycleFailedError,
@@ -79,9 +80,14 @@ def test_later_cycles_build_only_what_is_fresher(paths: CyclePaths) -> None:
     assert mode == "fresher" and selector == INCREMENTAL_SELECTOR
     assert _flag_value(args, "--select") == "source_status:fresher+ state:modified+"
     assert _flag_value(args, "--state") == str(paths.state_dir)
+    assert "--vars" not in args  # ordinary cycles test the recently landed keys only
 
     mode, _, args = build_args(paths, full_refresh=True, select=None)
     assert mode == "full_refresh" and "--full-refresh" in args and "--select" not in args
+    assert _flag_value(args, "--vars") == FULL_TESTS_VARS
+
+    mode, _, args = build_args(paths, full_refresh=False, select=None, full_tests=True)
+    assert mode == "fresher" and _flag_value(args, "--vars") == FULL_TESTS_VARS
 
     mode, selector, args = build_args(paths, full_refresh=False, select="fct_orders+")
     assert (mode, selector) == ("select", "fct_orders+")
@@ -175,10 +181,16 @@ def _node_result(kind: str, name: str, status: str, rows: int | None = None, mes
     )
 
 
+PARSED_MANIFEST = object()
+
+
 def _fake_dbt(freshness: list[Any], build: list[Any], build_ok: bool = True) -> Any:
     calls: list[list[str]] = []
 
-    def invoke(args: list[str]) -> Any:
+    def invoke(args: list[str], manifest: Any = None) -> Any:
+        if "parse" in args:
+            return SimpleNamespace(success=True, exception=None, result=PARSED_MANIFEST)
+        assert manifest is PARSED_MANIFEST  # parsed once, then reused by each command
         calls.append(args)
         if "freshness" in args:
             return SimpleNamespace(success=True, exception=None, result=SimpleNamespace(results=freshness))

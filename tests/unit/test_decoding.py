@@ -12,7 +12,7 @@ from stream_processors import raw_tables
 from stream_processors.app import landing_targets
 from stream_processors.decoding import DeadLetter, decode_row
 from stream_processors.landing import Batch, copy_type
-from stream_processors.raw_tables import RawTable, create_table_sql, evolve_sql
+from stream_processors.raw_tables import RawTable, create_indexes_sql, create_table_sql, evolve_sql
 from streammart.contract import (
     EVENT_ID,
     EVENT_TIME,
@@ -145,6 +145,21 @@ def test_copy_types_and_ddl():
     assert f'"{LANDED_AT.name}" timestamptz NOT NULL DEFAULT clock_timestamp()' in ddl
     added = [s.as_string(None) for s in evolve_sql(table, {c.name for c in table.copy_columns} - {"product_id"})]
     assert added == [f'ALTER TABLE "{RAW_SCHEMA}"."retail__orders" ADD COLUMN IF NOT EXISTS "product_id" text']
+
+
+def test_raw_indexes_cover_landing_time_and_the_natural_key_as_staging_reads_it():
+    statements = [s.as_string(None) for s in create_indexes_sql(orders_target().table)]
+    table = f'"{RAW_SCHEMA}"."retail__orders"'
+    assert statements == [
+        f'CREATE INDEX IF NOT EXISTS "retail__orders__landed_at" ON {table} ("{LANDED_AT.name}")',
+        f'CREATE INDEX IF NOT EXISTS "retail__orders__key" ON {table} (btrim("order_id"))',
+    ]
+    keyless = RawTable("t__x", [Column("id", "integer", False)])
+    assert len(create_indexes_sql(keyless)) == 1
+    integer_key = RawTable("t__x", [Column("id", "integer", False)], ("id",))
+    assert create_indexes_sql(integer_key)[1].as_string(None).endswith('("id")')  # only text keys are trimmed
+    with pytest.raises(ValueError, match="not in the contract"):
+        create_indexes_sql(RawTable("t__x", [Column("id", "text", False)], ("missing",)))
 
 
 def test_landed_signal_collects_rows_until_taken():

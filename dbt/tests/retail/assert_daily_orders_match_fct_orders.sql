@@ -2,8 +2,25 @@
 -- same order and cancellation counts, and revenue / items equal to the sums over
 -- non-cancelled orders. Catches a group the incremental logic forgot to recompute
 -- (for instance the day an order moved away from) and any duplicated row.
+-- An ordinary cycle compares the groups the recent cycles recomputed: every
+-- (customer, day) any version of a recently landed order belongs or belonged to
+-- (macros/tests_on_recent_rows.sql); full tests compare every group.
 
-with from_orders as (
+with
+
+{% if not var('full_tests', false) %}
+
+recent_groups as (
+
+    select distinct customer_id, order_date
+    from {{ ref('base_retail__orders') }}
+    where {{ recently_landed('retail__orders', 'order_id') }}
+
+),
+
+{% endif %}
+
+from_orders as (
 
     select
         customer_id,
@@ -13,6 +30,9 @@ with from_orders as (
         coalesce(sum(quantity) filter (where not is_cancelled), 0) as items_count,
         coalesce(sum(amount) filter (where not is_cancelled), 0) as revenue
     from {{ ref('fct_orders') }}
+    {% if not var('full_tests', false) %}
+    where (customer_id, order_date) in (select customer_id, order_date from recent_groups)
+    {% endif %}
     group by customer_id, order_date
 
 ),
@@ -20,6 +40,9 @@ with from_orders as (
 daily as (
 
     select * from {{ ref('fct_customer_daily_orders') }}
+    {% if not var('full_tests', false) %}
+    where (customer_id, order_date) in (select customer_id, order_date from recent_groups)
+    {% endif %}
 
 )
 

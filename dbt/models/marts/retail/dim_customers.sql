@@ -20,6 +20,19 @@
 -- minus the lookback window, and every customer any version of a recently landed
 -- order belongs or belonged to.
 
+-- The bound is a constant, so Postgres uses raw's _landed_at index (see landed_since);
+-- the changed orders go in as an array (key_array), so every version of them is
+-- read through raw's key index: base_retail__orders is a view Postgres does not
+-- merge into a join, and a join to it would scan all of raw.
+{% if is_incremental() %}
+{% set since = landed_since('_max_landed_at', as_literal=true) %}
+{% set changed_orders %}
+    select distinct order_id
+    from {{ ref('base_retail__orders') }}
+    where _landed_at > {{ since }}
+{% endset %}
+{% endif %}
+
 with customers as (
 
     select * from {{ ref('stg_retail__customers') }}
@@ -28,26 +41,17 @@ with customers as (
 
 {% if is_incremental() %}
 
-changed_orders as (
-
-    select distinct order_id
-    from {{ ref('base_retail__orders') }}
-    where _landed_at > {{ landed_since('_max_landed_at') }}
-
-),
-
 touched_customers as (
 
     select customer_id
     from customers
-    where _landed_at > {{ landed_since('_max_landed_at') }}
+    where _landed_at > {{ since }}
 
     union
 
-    select versions.customer_id
-    from {{ ref('base_retail__orders') }} as versions
-    inner join changed_orders
-        on versions.order_id = changed_orders.order_id
+    select customer_id
+    from {{ ref('base_retail__orders') }}
+    where order_id = any({{ key_array(changed_orders) }})
 
 ),
 

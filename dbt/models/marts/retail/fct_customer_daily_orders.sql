@@ -24,26 +24,30 @@
 -- too. A group left with no orders comes out as a zero row, delete+insert replaces
 -- the stale row with it, and the post-hook (same transaction) deletes it.
 
+-- The bound is a constant, so Postgres uses raw's _landed_at index (see landed_since);
+-- the changed orders go in as an array (key_array), so every version of them is
+-- read through raw's key index: base_retail__orders is a view Postgres does not
+-- merge into a join, and a join to it would scan all of raw.
+{% if is_incremental() %}
+{% set since = landed_since('_max_landed_at', as_literal=true) %}
+{% set changed_orders %}
+    select distinct order_id
+    from {{ ref('base_retail__orders') }}
+    where _landed_at > {{ since }}
+{% endset %}
+{% endif %}
+
 with
 
 {% if is_incremental() %}
 
-changed_orders as (
-
-    select distinct order_id
-    from {{ ref('base_retail__orders') }}
-    where _landed_at > {{ landed_since('_max_landed_at') }}
-
-),
-
 touched_groups as (
 
     select distinct
-        versions.customer_id,
-        versions.order_date
-    from {{ ref('base_retail__orders') }} as versions
-    inner join changed_orders
-        on versions.order_id = changed_orders.order_id
+        customer_id,
+        order_date
+    from {{ ref('base_retail__orders') }}
+    where order_id = any({{ key_array(changed_orders) }})
 
 ),
 

@@ -26,7 +26,10 @@ latest as (
         _landed_at
 
     from ranked
-    where version_rank = 1
+    -- "<= 1", the same rows as "= 1": Postgres estimates "= 1" on a window result
+    -- as 0.5% of the rows, then joins the orders to the customers with a nested
+    -- loop that compares every pair (13 s for 6,000 changed orders)
+    where version_rank <= 1
 
 )
 
