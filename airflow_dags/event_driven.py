@@ -11,8 +11,10 @@ event on the asset `streammart_raw_landed`, which schedules this DAG. Events tha
 arrive while a run is going collapse into the next run (`max_active_runs=1`), so a
 busy stream costs one cycle at a time, back to back.
 
-The task is the same dbt cycle as `streammart_microbatch` (they share its lock),
-so a cycle with nothing fresher builds nothing.
+The task is the dbt cycle of `streammart_microbatch` (they share its lock), told
+which raw tables the signals behind the run named: it builds what is downstream of
+those tables' sources and skips the freshness step. A run with an event that names
+no table (posted by hand, say) is an ordinary cycle.
 """
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from typing import Any
 from airflow.providers.common.messaging.triggers.msg_queue import MessageQueueTrigger
 from airflow.sdk import Asset, AssetWatcher, dag, task
 
+from stream_processors.control import tables_in_asset_events
 from streammart.contract import CONTROL_TOPIC
 from streammart.dbt_cycle import run_cycle_for_task
 
@@ -56,8 +59,8 @@ landed = Asset(
 )
 def streammart_event_driven() -> None:
     @task(task_id="dbt_cycle", execution_timeout=timedelta(minutes=10))
-    def dbt_cycle() -> dict[str, Any]:
-        return run_cycle_for_task()
+    def dbt_cycle(triggering_asset_events: Any = None) -> dict[str, Any]:
+        return run_cycle_for_task(landed_tables=tables_in_asset_events(triggering_asset_events))
 
     dbt_cycle()
 

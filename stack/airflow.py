@@ -62,6 +62,8 @@ COMPONENT_ARGS: dict[str, tuple[str, ...]] = {
     "dag-processor": ("dag-processor",),
     "triggerer": ("triggerer", "--skip-serve-logs"),
 }
+#: Components whose process forks the dbt tasks: started with dbt imported (``stack.preloaded``).
+PRELOADED_COMPONENTS: frozenset[str] = frozenset({"scheduler"})
 HEALTH_PATH = "/api/v2/monitor/health"
 HEALTH_COMPONENTS: tuple[str, ...] = ("metadatabase", "scheduler", "triggerer", "dag_processor")
 DAGS_FOLDER = PROJECT_ROOT / "airflow_dags"
@@ -334,6 +336,13 @@ def is_healthy(settings: Settings) -> bool:
 # --------------------------------------------------------------- lifecycle
 
 
+def component_command(component: str) -> list[str]:
+    """The command line of one component; it always contains ``airflow <component>``."""
+    if component in PRELOADED_COMPONENTS:
+        return [sys.executable, "-m", "stack.preloaded", "airflow", *COMPONENT_ARGS[component]]
+    return [airflow_executable(), *COMPONENT_ARGS[component]]
+
+
 def _marker(component: str) -> str:
     """Text the component's command line always contains (the API server retitles
     itself "airflow api_server -- host:… port:…", the others keep their argv)."""
@@ -385,7 +394,7 @@ def start(settings: Settings) -> str:
     for component in missing:
         remove_stale_pidfile(pidfile(settings, component), _marker(component))
         pids[component] = spawn(
-            [airflow_executable(), *COMPONENT_ARGS[component]],
+            component_command(component),
             env=env,
             log_path=component_log(settings, component),
             pidfile=pidfile(settings, component),

@@ -6,8 +6,10 @@ as one JSON line to ``<home>/dbt/cycles.jsonl``; the file keeps the latest
 pipeline page read it, so they agree on what "the last cycle" was.
 
 A mart's freshness is the time since the end of the last cycle that left it
-current: a cycle that succeeded (it built the mart, or nothing upstream had
-new rows), or a failed one that still built the mart.
+current: a cycle that looked at every source and succeeded (it built the mart,
+or nothing upstream had new rows), or any cycle that built the mart. A partial
+cycle (an explicit selection, or the event-driven build of the tables that just
+landed) vouches only for the marts it built.
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from typing import Any
 
 KEPT = 500
 FAILED = "failed"
+PARTIAL_MODES = frozenset({"select", "landed"})
 
 
 @dataclass(frozen=True)
@@ -77,7 +80,8 @@ def mart_freshness(cycles: list[CycleRecord], marts: list[str], now: datetime | 
     now = now or datetime.now(timezone.utc)
     freshness: dict[str, float | None] = {}
     for mart in marts:
-        current = [c.ended_at for c in cycles if c.status != FAILED or mart in c.models_built]
+        current = [c.ended_at for c in cycles
+                   if mart in c.models_built or (c.status != FAILED and c.mode not in PARTIAL_MODES)]
         freshness[mart] = (now - max(current)).total_seconds() if current else None
     return freshness
 

@@ -184,13 +184,14 @@ def _node_result(kind: str, name: str, status: str, rows: int | None = None, mes
 PARSED_MANIFEST = object()
 
 
-def _fake_dbt(freshness: list[Any], build: list[Any], build_ok: bool = True) -> Any:
+def _fake_dbt(freshness: list[Any], build: list[Any], build_ok: bool = True,
+              parsed: Any = PARSED_MANIFEST) -> Any:
     calls: list[list[str]] = []
 
     def invoke(args: list[str], manifest: Any = None) -> Any:
         if "parse" in args:
-            return SimpleNamespace(success=True, exception=None, result=PARSED_MANIFEST)
-        assert manifest is PARSED_MANIFEST  # parsed once, then reused by each command
+            return SimpleNamespace(success=True, exception=None, result=parsed)
+        assert manifest is parsed  # parsed once, then reused by each command
         calls.append(args)
         if "freshness" in args:
             return SimpleNamespace(success=True, exception=None, result=SimpleNamespace(results=freshness))
@@ -289,3 +290,39 @@ def test_a_partial_selection_does_not_become_the_baseline(
     result = run_cycle(select="dim_customers", settings=settings)
     assert result.ok and result.mode == "select"
     assert not CyclePaths.for_settings(settings).has_state()
+
+
+def _manifest_with_sources(*tables: str) -> Any:
+    return SimpleNamespace(sources={
+        f"source.streammart.retail.{table}": SimpleNamespace(
+            source_name="retail", name=table, schema="raw", identifier=table)
+        for table in tables
+    })
+
+
+def test_landed_tables_build_downstream_of_their_sources_without_freshness(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    manifest = _manifest_with_sources("retail__orders", "retail__customers")
+    fake = _fake_dbt(freshness=[], build=[_node_result("model", "fct_orders", "success", rows=1)], parsed=manifest)
+    monkeypatch.setattr(dbt_cycle, "invoke_dbt", fake)
+    result = run_cycle(landed_tables=["raw.retail__orders", "raw._dead_letters"], settings=settings)
+    assert result.ok and result.mode == "landed"
+    assert [args[1] for args in fake.calls] == ["build"]  # no freshness step
+    assert _flag_value(fake.calls[0], "--select") == "source:retail.retail__orders+"
+    assert result.fresher_sources == ["retail.retail__orders"]
+    assert not CyclePaths.for_settings(settings).has_state()  # a partial selection is no baseline
+
+    # Tables no source reads make an ordinary cycle.
+    run_cycle(landed_tables=["raw._dead_letters"], settings=settings)
+    assert [args[1] for args in fake.calls[1:]] == ["source", "build"]
+    assert "--select" not in fake.calls[-1]  # the first complete cycle builds everything
+
+
+def test_a_cycle_says_whether_dbt_was_imported_before_it(settings: Settings,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(dbt_cycle, "invoke_dbt", _fake_dbt(freshness=[], build=[]))
+    monkeypatch.delitem(sys.modules, "dbt.cli.main", raising=False)
+    assert run_cycle(settings=settings).warm_start is False
+    dbt_cycle.import_dbt()
+    assert run_cycle(settings=settings).warm_start is True

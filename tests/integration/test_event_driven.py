@@ -1,8 +1,10 @@
 """Landing rows makes Airflow run the event-driven DAG, through the control topic."""
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
 from decimal import Decimal
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -13,7 +15,8 @@ from schemas.wire import encode
 from stack.airflow import run_airflow
 from stack.postgres import AIRFLOW_DATABASE
 from stream_processors.lag import high_watermarks
-from streammart.contract import CONTROL_TOPIC
+from streammart.contract import CONTROL_TOPIC, qualified
+from streammart.dbt_cycle import CyclePaths
 from streammart.topics import ensure_topics
 from tests.integration.conftest import Worker, caught_up, wait_for
 
@@ -30,6 +33,11 @@ def runs_since(settings, since: datetime) -> list[tuple[str, str]]:
 def dag_known(settings) -> bool:
     with psycopg.connect(settings.conninfo("airflow", AIRFLOW_DATABASE), autocommit=True) as conn:
         return conn.execute("SELECT 1 FROM dag WHERE dag_id = %s", (DAG_ID,)).fetchone() is not None
+
+
+def cycles_since(history: Path, since: datetime) -> list[dict]:
+    records = [json.loads(line) for line in history.read_text().splitlines()] if history.is_file() else []
+    return [r for r in records if datetime.fromisoformat(r["started_at"]) >= since.replace(microsecond=0)]
 
 
 def test_landed_rows_trigger_the_event_driven_dag(running_airflow, scratch, admin, kafka_config):
@@ -54,8 +62,21 @@ def test_landed_rows_trigger_the_event_driven_dag(running_airflow, scratch, admi
             wait_for(lambda: sum(high_watermarks(kafka_config, CONTROL_TOPIC).values()) > signals_before, 30,
                      "the worker's landed signal on the control topic")
 
-        wait_for(lambda: ("asset_triggered", "success") in runs_since(settings, since), 300,
-                 f"an asset-triggered {DAG_ID} run to succeed",
-                 interval=1)
+        # The control topic may still hold other tests' signals: wait for the run of this one.
+        table = qualified(scratch.table_name("orders"))
+        history = CyclePaths.for_settings(settings).history_file
+
+        def cycles_told() -> list[dict]:
+            return [c for c in cycles_since(history, since) if table in c.get("landed_tables", [])]
+
+        wait_for(lambda: cycles_told(), 300, f"a dbt cycle told that {table} received rows", interval=1)
+        wait_for(lambda: ("asset_triggered", "success") in runs_since(settings, since), 60,
+                 f"an asset-triggered {DAG_ID} run to succeed", interval=1)
+        cycles = cycles_told()
+        # The scheduler imported dbt before forking the task: the cycle did not pay for it.
+        assert all(c["warm_start"] for c in cycles), cycles
+        # No dbt source reads the scratch table: told of it alone, a cycle looks at every source.
+        alone = [c for c in cycles if c["landed_tables"] == [table]]
+        assert all(c["mode"] in ("fresher", "full") for c in alone), alone
     finally:
         run_airflow(["dags", "pause", DAG_ID], settings, capture_output=True, timeout=120)

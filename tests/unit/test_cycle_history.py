@@ -42,6 +42,15 @@ def test_a_mart_is_as_fresh_as_the_last_cycle_that_left_it_current():
     assert mart_freshness([cycles[0]], ["dim_customers"], now) == {"dim_customers": None}
 
 
+def test_a_partial_cycle_vouches_only_for_the_marts_it_built():
+    landed = {**cycle(10, "success", ["fct_orders"]), "mode": "landed"}
+    cycles = [cycle_history.CycleRecord.from_dict(c) for c in [landed, cycle(5, "success")]]
+    now = START + timedelta(minutes=20)
+    freshness = mart_freshness(cycles, ["fct_orders", "fct_appointments"], now)
+    assert freshness["fct_orders"] == (now - (START + timedelta(minutes=10, seconds=30))).total_seconds()
+    assert freshness["fct_appointments"] == (now - (START + timedelta(minutes=5, seconds=30))).total_seconds()
+
+
 def test_marts_are_the_models_under_marts(tmp_path):
     manifest = tmp_path / "manifest.json"
     manifest.write_text(json.dumps({"nodes": {

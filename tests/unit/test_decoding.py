@@ -180,6 +180,42 @@ def test_landed_signal_collects_rows_until_taken():
     assert parse_landed(b"not json") is None and parse_landed(b'{"tables": [], "rows": 0}') is None
 
 
+def test_a_stale_landed_signal_does_not_fire_the_trigger():
+    import json
+    from datetime import timedelta
+    from types import SimpleNamespace
+
+    from stream_processors.control import STALE_AFTER, LandedSignal, landed_event
+
+    signal = LandedSignal()
+    signal.add("retail__orders", 2)
+    message = SimpleNamespace(value=lambda value=signal.take(): value)
+    sent = datetime.fromisoformat(json.loads(message.value())["at"])
+    assert landed_event(message, now=sent + STALE_AFTER - timedelta(seconds=1))["rows"] == 2
+    assert landed_event(message, now=sent + STALE_AFTER + timedelta(seconds=1)) is None
+    undated = SimpleNamespace(value=lambda: b'{"tables": ["raw.retail__orders"], "rows": 1}')
+    assert landed_event(undated)["rows"] == 1
+
+
+def test_asset_events_name_the_tables_their_signals_named():
+    from types import SimpleNamespace
+
+    from stream_processors.control import tables_in_asset_events
+
+    def event(payload):
+        return SimpleNamespace(extra={"from_trigger": True, "payload": payload})
+
+    orders = {"tables": ["raw.retail__orders"], "rows": 3}
+    both = {"tables": ["raw.retail__customers", "raw.retail__orders"], "rows": 2}
+    assert tables_in_asset_events({"streammart_raw_landed": [event(orders), event(both)]}) == [
+        "raw.retail__customers", "raw.retail__orders"]
+    # an event posted by hand names nothing: the run must look at every source
+    by_hand = SimpleNamespace(extra={})
+    assert tables_in_asset_events({"streammart_raw_landed": [event(orders), by_hand]}) == []
+    assert tables_in_asset_events({"streammart_raw_landed": [event({"tables": [], "rows": 0})]}) == []
+    assert tables_in_asset_events(None) == [] and tables_in_asset_events({}) == []
+
+
 def test_a_date_as_event_time_lands_as_midnight_in_the_source_time_zone():
     """Defect 6: `event_time` naming a date field left `_event_time` NULL without a word."""
     from dataclasses import replace
