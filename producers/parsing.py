@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime, tzinfo
 from decimal import Decimal, InvalidOperation
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -36,6 +37,9 @@ _GROUPED = re.compile(r"^[-+]?\d{1,3}(,\d{3})+(\.\d*)?$")
 _PLAIN_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 _DIRECTIVE = re.compile(r"%(.)")
 _FIELD_NAMES = {"Y": "year", "m": "month", "d": "day", "H": "hour", "M": "minute", "S": "second"}
+_DATETIME_ARGS = ("year", "month", "day", "hour", "minute", "second")
+#: Taken out of a text for its shape (``format_shape``): ASCII digits and every ASCII character ``\s`` matches.
+_NOT_IN_SHAPE = {code: None for code in range(128) if chr(code).isdigit() or chr(code).isspace()}
 _MISSING = object()
 
 Parse = Callable[[Any], Any]
@@ -195,6 +199,7 @@ class DateReader:
     def __init__(self, formats: Sequence[str]):
         self.formats = tuple(formats)
         self._readers = [datetime.fromisoformat if fmt == ISO_8601 else format_reader(fmt) for fmt in self.formats]
+        self._shapes = [format_shape(fmt) for fmt in self.formats]
         self._cache: dict[str, datetime | str] = {}
 
     def __call__(self, text: str) -> datetime:
@@ -209,7 +214,10 @@ class DateReader:
 
     def _read(self, text: str) -> datetime | str:
         readings: dict[datetime, str] = {}
-        for fmt, read in zip(self.formats, self._readers):
+        shape = text.translate(_NOT_IN_SHAPE).lower() if text.isascii() else None
+        for fmt, read, fmt_shape in zip(self.formats, self._readers, self._shapes):
+            if shape is not None and fmt_shape is not None and shape != fmt_shape:
+                continue  # strptime would refuse it: its separators are not the format's
             try:
                 value = read(text)
             except ValueError:
@@ -223,6 +231,31 @@ class DateReader:
         return next(iter(readings))
 
 
+def numeric_directives(fmt: str) -> list[str] | None:
+    """The directives of a format of only ``%Y``, ``%m``, ``%d`` (all three), ``%H``, ``%M``, ``%S``, each
+    once, in their order in ``fmt``; None for any other format."""
+    directives = _DIRECTIVE.findall(fmt)
+    if (not {"Y", "m", "d"} <= set(directives) or not set(directives) <= set(_FIELD_NAMES)
+            or len(directives) != len(set(directives))):
+        return None
+    return directives
+
+
+def format_shape(fmt: str) -> str | None:
+    """What is left of a text strptime reads under ``fmt`` once digits and white space are taken out, lowered.
+
+    For a numeric format (``numeric_directives``) strptime's expression matches
+    digits (and a space before a one-digit day) for the directives, white space
+    for white space, and the format's other characters case-insensitively, so
+    an ASCII text whose rest (``text.translate(_NOT_IN_SHAPE).lower()``)
+    differs cannot be read under it: DateReader skips such formats without
+    trying them. None (always try) for other formats and non-ASCII formats.
+    """
+    if numeric_directives(fmt) is None or not fmt.isascii():
+        return None
+    return _DIRECTIVE.sub("", fmt).translate(_NOT_IN_SHAPE).lower()
+
+
 def format_reader(fmt: str) -> Callable[[str], datetime]:
     """``datetime.strptime(text, fmt)``, done in C for formats of only numeric date and time fields.
 
@@ -234,17 +267,21 @@ def format_reader(fmt: str) -> Callable[[str], datetime]:
     (``_strptime.TimeRE``, so it accepts exactly the same text). Any other
     format is left to strptime; a unit test compares both on many texts.
     """
-    directives = _DIRECTIVE.findall(fmt)
-    if (not {"Y", "m", "d"} <= set(directives) or not set(directives) <= set(_FIELD_NAMES)
-            or len(directives) != len(set(directives))):
+    directives = numeric_directives(fmt)
+    if directives is None:
         return lambda text: datetime.strptime(text, fmt)
     pattern = TimeRE().compile(fmt)
-    padded = re.compile(_DIRECTIVE.sub(lambda m: r"(\d{4})" if m[1] == "Y" else r"(\d{2})", re.escape(fmt)))
+    padded = re.compile(_DIRECTIVE.sub(lambda m: r"([0-9]{4})" if m[1] == "Y" else r"([0-9]{2})", re.escape(fmt)))
     names = [_FIELD_NAMES[d] for d in directives]
+    # datetime's positional arguments are year, month, day, hour, minute, second: the groups in that order
+    in_order = itemgetter(*sorted(range(len(names)), key=lambda i: _DATETIME_ARGS.index(names[i])))
+    positional = set(names) == set(_DATETIME_ARGS[:len(names)])
 
     def read(text: str) -> datetime:
         fixed = padded.fullmatch(text)
         if fixed is not None:  # zero-padded digits: strptime reads (or refuses) them the same way
+            if positional:
+                return datetime(*map(int, in_order(fixed.groups())))
             return datetime(**dict(zip(names, map(int, fixed.groups()))))
         match = pattern.match(text)
         if match is None or match.end() != len(text):
