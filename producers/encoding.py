@@ -128,13 +128,22 @@ _INT_RANGE = range(-2 ** 31, 2 ** 31)
 _LONG_RANGE = range(-2 ** 63, 2 ** 63)
 #: Avro's zig-zag varints of the numbers whose encoding fits in two bytes (most lengths and counts).
 _SHORT_VARINTS = [bytes([z]) if z < 0x80 else bytes([(z & 0x7F) | 0x80, z >> 7]) for z in range(1 << 14)]
+#: Two 7-bit groups of a longer varint, both marked "more follows".
+_GROUP_PAIRS = [bytes([(z & 0x7F) | 0x80, (z >> 7) | 0x80]) for z in range(1 << 14)]
 
 
 def avro_long(number: int) -> bytes:
-    """Avro's encoding of an int or long: zig-zag, then 7 bits a byte, lowest first."""
+    """Avro's encoding of an int or long: zig-zag, then 7 bits a byte, lowest first.
+
+    Up to 42 bits (millisecond timestamps) by table, 14 bits at a time.
+    """
     zigzag = (number << 1) ^ (number >> 63)
     if zigzag < 1 << 14:
         return _SHORT_VARINTS[zigzag]
+    if zigzag < 1 << 28:
+        return _GROUP_PAIRS[zigzag & 0x3FFF] + _SHORT_VARINTS[zigzag >> 14]
+    if zigzag < 1 << 42:
+        return _GROUP_PAIRS[zigzag & 0x3FFF] + _GROUP_PAIRS[(zigzag >> 14) & 0x3FFF] + _SHORT_VARINTS[zigzag >> 28]
     out = bytearray()
     while zigzag > 0x7F:
         out.append((zigzag & 0x7F) | 0x80)

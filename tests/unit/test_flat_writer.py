@@ -95,15 +95,29 @@ def test_a_decimal_object_seen_before_gives_its_bytes_again_and_an_equal_one_of_
         encoder.encode({**record, "amount": Decimal("1.500")})
 
 
-@pytest.mark.parametrize("number", [0, -1, 1, 63, -64, 64, 8191, -8192, 8192, 2 ** 31 - 1, -2 ** 63, 2 ** 63 - 1])
+@pytest.mark.parametrize("number", [0, -1, 1, 63, -64, 64, 8191, -8192, 8192, 2 ** 27 - 1, -2 ** 27, 2 ** 27,
+                                    2 ** 41 - 1, -2 ** 41, 2 ** 41, 1_717_903_905_000, 2 ** 31 - 1, -2 ** 63,
+                                    2 ** 63 - 1])
 def test_avro_long_is_zigzag_varint(number):
+    assert avro_long(number) == zigzag_varint(number)
+
+
+def test_avro_long_at_every_width():
+    rng = random.Random(3)
+    for bits in range(64):
+        for _ in range(50):
+            number = rng.randrange(-2 ** bits, 2 ** bits)
+            assert avro_long(number) == zigzag_varint(number), number
+
+
+def zigzag_varint(number: int) -> bytes:
+    """Avro's long encoding written out the plain way."""
     zigzag, expected = (number << 1) ^ (number >> 63), bytearray()
     while True:
         expected.append((zigzag & 0x7F) | (0x80 if zigzag > 0x7F else 0))
         zigzag >>= 7
         if not zigzag:
-            break
-    assert avro_long(number) == bytes(expected)
+            return bytes(expected)
 
 
 def test_schemas_with_other_types_are_left_to_fastavro():
