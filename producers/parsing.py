@@ -43,7 +43,7 @@ _NOT_IN_SHAPE = {code: None for code in range(128) if chr(code).isdigit() or chr
 _MISSING = object()
 
 Parse = Callable[[Any], Any]
-RenamePlan = tuple[list[tuple[str, str]], list[str], list[str], tuple[str, str] | None]
+RenamePlan = tuple[list[tuple[str, str]] | None, list[str], list[str], tuple[str, str] | None]
 #: Distinct column lists (JSON records vary) whose renaming is remembered before starting again.
 RENAME_PLANS_KEPT = 1024
 
@@ -480,10 +480,13 @@ class RecordParser:
             self.renames_seen.update(renamed)
         if error is not None:
             raise FieldError(*error)
-        return {name: data[column] for column, name in fed}
+        return data if fed is None else {name: data[column] for column, name in fed}
 
     def _rename_plan(self, columns: tuple[str, ...]) -> RenamePlan:
-        """(column → field pairs, unknown columns counted, renames used, (field, reason) of a conflict or None)."""
+        """(column → field pairs, unknown columns counted, renames used, (field, reason) of a conflict or None).
+
+        The pairs are None when every column feeds the field of its own name.
+        """
         fed: list[tuple[str, str]] = []
         unknown: list[str] = []
         renamed: list[str] = []
@@ -502,6 +505,8 @@ class RecordParser:
                 return fed, unknown, renamed, (name, f"both {fed_by[name]!r} and {column!r} give this field")
             fed_by[name] = column
             fed.append((column, name))
+        if len(fed) == len(columns) and all(column == name for column, name in fed):
+            return None, unknown, renamed, None  # every column is its field: the record is used as it is
         return fed, unknown, renamed, None
 
     def unmatched_renames(self) -> list[str]:
