@@ -156,13 +156,18 @@ def _write_string(value: Any) -> bytes:
     if type(value) is not str:
         raise Unsupported
     data = value.encode()  # a lone surrogate raises UnicodeEncodeError: fastavro decides about it
-    return avro_long(len(data)) + data
+    return _length(len(data)) + data
 
 
 def _write_bytes(value: Any) -> bytes:
     if type(value) is not bytes:
         raise Unsupported
-    return avro_long(len(value)) + value
+    return _length(len(value)) + value
+
+
+def _length(size: int) -> bytes:
+    """A length as Avro writes it: a long, by table for the usual sizes (zig-zag of a size is twice it)."""
+    return _SHORT_VARINTS[size << 1] if size < 1 << 13 else avro_long(size)
 
 
 def _write_int(value: Any) -> bytes:
@@ -205,10 +210,27 @@ def _field_writer(avro_type: Any) -> Callable[[Any], bytes] | None:
     return write_nullable
 
 
+def _converting(write: Callable[[Any], bytes], expected: type, prepare: Prepare,
+                avro_type: dict[str, Any]) -> Callable[[Any], bytes]:
+    """``write`` for a logical field: its value converted first, as ``EventEncoder._plain_values`` does.
+
+    A value of another type than the logical type's raises Unsupported: fastavro's typed path takes the record.
+    """
+
+    def write_logical(value: Any) -> bytes:
+        if value is not None:
+            if not isinstance(value, expected) or (expected is date and isinstance(value, datetime)):
+                raise Unsupported
+            value = prepare(value, avro_type)
+        return write(value)
+
+    return write_logical
+
+
 class FlatWriter:
     """Writes a record of primitive fields (logical ones converted first) in Avro's binary encoding."""
 
-    def __init__(self, header: bytes, fields: list[tuple[str, Callable[[Any], bytes], Any]]):
+    def __init__(self, header: bytes, fields: list[tuple[str, Callable[[Any], bytes]]]):
         self._header = header
         self._fields = fields
 
@@ -221,7 +243,9 @@ class FlatWriter:
             write = _field_writer(field["type"])
             if write is None:
                 return None
-            fields.append((field["name"], write, logical.get(field["name"])))
+            if field["name"] in logical:
+                write = _converting(write, *logical[field["name"]])
+            fields.append((field["name"], write))
         return cls(header, fields)
 
     def write(self, record: dict[str, Any]) -> bytes | None:
@@ -229,18 +253,10 @@ class FlatWriter:
 
         A logical value of another type than expected also gives None (fastavro's
         typed path takes the record); a logical conversion refusing its value
-        raises as EventEncoder does.
+        raises as EventEncoder does. Fields are written in order, so the first
+        refusal is the one EventEncoder meets.
         """
-        parts = [self._header]
         try:
-            for name, write, logical in self._fields:
-                value = record[name]
-                if logical is not None and value is not None:
-                    expected, prepare, avro_type = logical
-                    if not isinstance(value, expected) or (expected is date and isinstance(value, datetime)):
-                        return None
-                    value = prepare(value, avro_type)
-                parts.append(write(value))
+            return self._header + b"".join([write(record[name]) for name, write in self._fields])
         except (Unsupported, KeyError, UnicodeError):
             return None
-        return b"".join(parts)

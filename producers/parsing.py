@@ -46,6 +46,8 @@ Parse = Callable[[Any], Any]
 RenamePlan = tuple[list[tuple[str, str]] | None, list[str], list[str], tuple[str, str] | None]
 #: Distinct column lists (JSON records vary) whose renaming is remembered before starting again.
 RENAME_PLANS_KEPT = 1024
+#: Distinct shapes of date texts (``format_shape``) whose candidate formats are remembered before starting again.
+SHAPES_KEPT = 1024
 
 
 class FieldError(ValueError):
@@ -200,6 +202,7 @@ class DateReader:
         self.formats = tuple(formats)
         self._readers = [datetime.fromisoformat if fmt == ISO_8601 else format_reader(fmt) for fmt in self.formats]
         self._shapes = [format_shape(fmt) for fmt in self.formats]
+        self._by_shape: dict[str | None, list[tuple[str, Callable[[str], datetime]]]] = {}
         self._cache: dict[str, datetime | str] = {}
 
     def __call__(self, text: str) -> datetime:
@@ -213,22 +216,44 @@ class DateReader:
         return result
 
     def _read(self, text: str) -> datetime | str:
+        candidates = self._candidates(text.translate(_NOT_IN_SHAPE).lower() if text.isascii() else None)
+        if len(candidates) == 1:  # one format: nothing to be ambiguous with
+            try:
+                return candidates[0][1](text)
+            except ValueError:
+                return self._unparseable(text)
         readings: dict[datetime, str] = {}
-        shape = text.translate(_NOT_IN_SHAPE).lower() if text.isascii() else None
-        for fmt, read, fmt_shape in zip(self.formats, self._readers, self._shapes):
-            if shape is not None and fmt_shape is not None and shape != fmt_shape:
-                continue  # strptime would refuse it: its separators are not the format's
+        for fmt, read in candidates:
             try:
                 value = read(text)
             except ValueError:
                 continue
             readings.setdefault(value, fmt)
         if not readings:
-            return f"unparseable date {text!r} (tried {', '.join(self.formats)})"
+            return self._unparseable(text)
         if len(readings) > 1:
             options = " or ".join(f"{v.isoformat()} ({f})" for v, f in readings.items())
             return f"ambiguous date {text!r}: {options}; keep one of the formats or set dayfirst"
         return next(iter(readings))
+
+    def _candidates(self, shape: str | None) -> list[tuple[str, Callable[[str], datetime]]]:
+        """The formats (and their readers) a text of this shape may match: all but those its shape rules out.
+
+        A format's shape (``format_shape``) is what strptime leaves of a text it
+        reads once digits and white space are taken out; None (a non-ASCII text,
+        a format of other directives) rules nothing out.
+        """
+        candidates = self._by_shape.get(shape)
+        if candidates is None:
+            if len(self._by_shape) >= SHAPES_KEPT:
+                self._by_shape.clear()
+            candidates = self._by_shape[shape] = [
+                (fmt, read) for fmt, read, fmt_shape in zip(self.formats, self._readers, self._shapes)
+                if shape is None or fmt_shape is None or shape == fmt_shape]
+        return candidates
+
+    def _unparseable(self, text: str) -> str:
+        return f"unparseable date {text!r} (tried {', '.join(self.formats)})"
 
 
 def numeric_directives(fmt: str) -> list[str] | None:
@@ -294,9 +319,10 @@ def format_reader(fmt: str) -> Callable[[str], datetime]:
 
 def timestamp_parser(reader: DateReader, zone: tzinfo) -> Parse:
     def parse_timestamp(value: Any) -> datetime:
-        if not isinstance(value, str) or not value.strip():
+        text = value.strip() if isinstance(value, str) else ""
+        if not text:
             raise ValueError(f"expected a date/time, got {describe(value)}")
-        parsed = reader(value.strip())
+        parsed = reader(text)
         return parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)
 
     return parse_timestamp
@@ -443,7 +469,7 @@ class RecordParser:
         record: dict[str, Any] = {}
         for name, parser, nullable, default, blank_is_null in self._fields:
             value = source.get(name)
-            if value is None or (blank_is_null and is_blank(value)):
+            if value is None or (blank_is_null and isinstance(value, str) and not value.strip()):  # is_blank
                 if nullable:
                     record[name] = None
                 elif default is not _MISSING:
