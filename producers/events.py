@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from hashlib import blake2b
 from typing import Any
 
@@ -9,6 +10,8 @@ from streammart.contract import EVENT_ID_HEADER, SOURCE_HEADER, SOURCE_POSITION_
 
 
 def natural_key(record: dict[str, Any], fields: Sequence[str]) -> str:
+    if len(fields) == 1:
+        return str(record[fields[0]])
     return "|".join(str(record[f]) for f in fields)
 
 
@@ -19,9 +22,16 @@ def event_id(source: str, key: str, value: bytes) -> str:
     same bytes under one contract version, and hashing them costs far less than
     serialising the record again just to hash it.
     """
-    digest = blake2b(f"{source}\x1f{key}\x1f".encode(), digest_size=16, person=b"streammart-event")
+    digest = _source_digest(source).copy()
+    digest.update(f"{key}\x1f".encode())
     digest.update(value)
     return digest.hexdigest()
+
+
+@lru_cache(maxsize=64)
+def _source_digest(source: str) -> "blake2b":
+    """The hash state after ``source`` and its separator, copied per event instead of begun again."""
+    return blake2b(f"{source}\x1f".encode(), digest_size=16, person=b"streammart-event")
 
 
 def headers(source: str, position: str, event: str) -> list[tuple[str, bytes]]:

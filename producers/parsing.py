@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime, tzinfo
 from decimal import Decimal, InvalidOperation
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -36,12 +37,17 @@ _GROUPED = re.compile(r"^[-+]?\d{1,3}(,\d{3})+(\.\d*)?$")
 _PLAIN_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 _DIRECTIVE = re.compile(r"%(.)")
 _FIELD_NAMES = {"Y": "year", "m": "month", "d": "day", "H": "hour", "M": "minute", "S": "second"}
+_DATETIME_ARGS = ("year", "month", "day", "hour", "minute", "second")
+#: Taken out of a text for its shape (``format_shape``): ASCII digits and every ASCII character ``\s`` matches.
+_NOT_IN_SHAPE = {code: None for code in range(128) if chr(code).isdigit() or chr(code).isspace()}
 _MISSING = object()
 
 Parse = Callable[[Any], Any]
-RenamePlan = tuple[list[tuple[str, str]], list[str], list[str], tuple[str, str] | None]
+RenamePlan = tuple[list[tuple[str, str]] | None, list[str], list[str], tuple[str, str] | None]
 #: Distinct column lists (JSON records vary) whose renaming is remembered before starting again.
 RENAME_PLANS_KEPT = 1024
+#: Distinct shapes of date texts (``format_shape``) whose candidate formats are remembered before starting again.
+SHAPES_KEPT = 1024
 
 
 class FieldError(ValueError):
@@ -195,6 +201,8 @@ class DateReader:
     def __init__(self, formats: Sequence[str]):
         self.formats = tuple(formats)
         self._readers = [datetime.fromisoformat if fmt == ISO_8601 else format_reader(fmt) for fmt in self.formats]
+        self._shapes = [format_shape(fmt) for fmt in self.formats]
+        self._by_shape: dict[str | None, list[tuple[str, Callable[[str], datetime]]]] = {}
         self._cache: dict[str, datetime | str] = {}
 
     def __call__(self, text: str) -> datetime:
@@ -208,19 +216,69 @@ class DateReader:
         return result
 
     def _read(self, text: str) -> datetime | str:
+        candidates = self._candidates(text.translate(_NOT_IN_SHAPE).lower() if text.isascii() else None)
+        if len(candidates) == 1:  # one format: nothing to be ambiguous with
+            try:
+                return candidates[0][1](text)
+            except ValueError:
+                return self._unparseable(text)
         readings: dict[datetime, str] = {}
-        for fmt, read in zip(self.formats, self._readers):
+        for fmt, read in candidates:
             try:
                 value = read(text)
             except ValueError:
                 continue
             readings.setdefault(value, fmt)
         if not readings:
-            return f"unparseable date {text!r} (tried {', '.join(self.formats)})"
+            return self._unparseable(text)
         if len(readings) > 1:
             options = " or ".join(f"{v.isoformat()} ({f})" for v, f in readings.items())
             return f"ambiguous date {text!r}: {options}; keep one of the formats or set dayfirst"
         return next(iter(readings))
+
+    def _candidates(self, shape: str | None) -> list[tuple[str, Callable[[str], datetime]]]:
+        """The formats (and their readers) a text of this shape may match: all but those its shape rules out.
+
+        A format's shape (``format_shape``) is what strptime leaves of a text it
+        reads once digits and white space are taken out; None (a non-ASCII text,
+        a format of other directives) rules nothing out.
+        """
+        candidates = self._by_shape.get(shape)
+        if candidates is None:
+            if len(self._by_shape) >= SHAPES_KEPT:
+                self._by_shape.clear()
+            candidates = self._by_shape[shape] = [
+                (fmt, read) for fmt, read, fmt_shape in zip(self.formats, self._readers, self._shapes)
+                if shape is None or fmt_shape is None or shape == fmt_shape]
+        return candidates
+
+    def _unparseable(self, text: str) -> str:
+        return f"unparseable date {text!r} (tried {', '.join(self.formats)})"
+
+
+def numeric_directives(fmt: str) -> list[str] | None:
+    """The directives of a format of only ``%Y``, ``%m``, ``%d`` (all three), ``%H``, ``%M``, ``%S``, each
+    once, in their order in ``fmt``; None for any other format."""
+    directives = _DIRECTIVE.findall(fmt)
+    if (not {"Y", "m", "d"} <= set(directives) or not set(directives) <= set(_FIELD_NAMES)
+            or len(directives) != len(set(directives))):
+        return None
+    return directives
+
+
+def format_shape(fmt: str) -> str | None:
+    """What is left of a text strptime reads under ``fmt`` once digits and white space are taken out, lowered.
+
+    For a numeric format (``numeric_directives``) strptime's expression matches
+    digits (and a space before a one-digit day) for the directives, white space
+    for white space, and the format's other characters case-insensitively, so
+    an ASCII text whose rest (``text.translate(_NOT_IN_SHAPE).lower()``)
+    differs cannot be read under it: DateReader skips such formats without
+    trying them. None (always try) for other formats and non-ASCII formats.
+    """
+    if numeric_directives(fmt) is None or not fmt.isascii():
+        return None
+    return _DIRECTIVE.sub("", fmt).translate(_NOT_IN_SHAPE).lower()
 
 
 def format_reader(fmt: str) -> Callable[[str], datetime]:
@@ -234,17 +292,21 @@ def format_reader(fmt: str) -> Callable[[str], datetime]:
     (``_strptime.TimeRE``, so it accepts exactly the same text). Any other
     format is left to strptime; a unit test compares both on many texts.
     """
-    directives = _DIRECTIVE.findall(fmt)
-    if (not {"Y", "m", "d"} <= set(directives) or not set(directives) <= set(_FIELD_NAMES)
-            or len(directives) != len(set(directives))):
+    directives = numeric_directives(fmt)
+    if directives is None:
         return lambda text: datetime.strptime(text, fmt)
     pattern = TimeRE().compile(fmt)
-    padded = re.compile(_DIRECTIVE.sub(lambda m: r"(\d{4})" if m[1] == "Y" else r"(\d{2})", re.escape(fmt)))
+    padded = re.compile(_DIRECTIVE.sub(lambda m: r"([0-9]{4})" if m[1] == "Y" else r"([0-9]{2})", re.escape(fmt)))
     names = [_FIELD_NAMES[d] for d in directives]
+    # datetime's positional arguments are year, month, day, hour, minute, second: the groups in that order
+    in_order = itemgetter(*sorted(range(len(names)), key=lambda i: _DATETIME_ARGS.index(names[i])))
+    positional = set(names) == set(_DATETIME_ARGS[:len(names)])
 
     def read(text: str) -> datetime:
         fixed = padded.fullmatch(text)
         if fixed is not None:  # zero-padded digits: strptime reads (or refuses) them the same way
+            if positional:
+                return datetime(*map(int, in_order(fixed.groups())))
             return datetime(**dict(zip(names, map(int, fixed.groups()))))
         match = pattern.match(text)
         if match is None or match.end() != len(text):
@@ -257,9 +319,10 @@ def format_reader(fmt: str) -> Callable[[str], datetime]:
 
 def timestamp_parser(reader: DateReader, zone: tzinfo) -> Parse:
     def parse_timestamp(value: Any) -> datetime:
-        if not isinstance(value, str) or not value.strip():
+        text = value.strip() if isinstance(value, str) else ""
+        if not text:
             raise ValueError(f"expected a date/time, got {describe(value)}")
-        parsed = reader(value.strip())
+        parsed = reader(text)
         return parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)
 
     return parse_timestamp
@@ -406,7 +469,7 @@ class RecordParser:
         record: dict[str, Any] = {}
         for name, parser, nullable, default, blank_is_null in self._fields:
             value = source.get(name)
-            if value is None or (blank_is_null and is_blank(value)):
+            if value is None or (blank_is_null and isinstance(value, str) and not value.strip()):  # is_blank
                 if nullable:
                     record[name] = None
                 elif default is not _MISSING:
@@ -443,10 +506,13 @@ class RecordParser:
             self.renames_seen.update(renamed)
         if error is not None:
             raise FieldError(*error)
-        return {name: data[column] for column, name in fed}
+        return data if fed is None else {name: data[column] for column, name in fed}
 
     def _rename_plan(self, columns: tuple[str, ...]) -> RenamePlan:
-        """(column → field pairs, unknown columns counted, renames used, (field, reason) of a conflict or None)."""
+        """(column → field pairs, unknown columns counted, renames used, (field, reason) of a conflict or None).
+
+        The pairs are None when every column feeds the field of its own name.
+        """
         fed: list[tuple[str, str]] = []
         unknown: list[str] = []
         renamed: list[str] = []
@@ -465,6 +531,8 @@ class RecordParser:
                 return fed, unknown, renamed, (name, f"both {fed_by[name]!r} and {column!r} give this field")
             fed_by[name] = column
             fed.append((column, name))
+        if len(fed) == len(columns) and all(column == name for column, name in fed):
+            return None, unknown, renamed, None  # every column is its field: the record is used as it is
         return fed, unknown, renamed, None
 
     def unmatched_renames(self) -> list[str]:

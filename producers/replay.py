@@ -75,6 +75,7 @@ class SourceReplay:
         self._source: Source | None = None
         self._zone = ZoneInfo(config.timezone)
         self._handed = 0  # events given to the sink; delivered or not, Kafka's delivery reports tell
+        self._topic = config.topic  # a property that formats the name: read once, not per event
 
     @property
     def source(self) -> Source:
@@ -105,7 +106,7 @@ class SourceReplay:
             if reason:
                 self.rejects.add(Reject(raw.position, None, reason, raw.raw, outcome="skipped"))
                 return None
-            self.sink.publish(self.config.topic, key.encode(), value,
+            self.sink.publish(self._topic, key.encode(), value,
                               events.headers(self.config.name, str(raw.position), event))
             self._handed += 1
         except FieldError as exc:

@@ -7,11 +7,14 @@ holding a byte that is not valid in the file's encoding is rejected alone.
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from itertools import chain
 from pathlib import Path
+from typing import TextIO
 
 from producers.sources.base import Position, RawRecord, SourceReadError
-from producers.sources.text import as_read, column_with_bad_bytes, open_text, undecodable
+from producers.sources.text import as_read, column_with_bad_bytes, has_bad_bytes, open_text, undecodable
 
 # A field longer than this is surely an unclosed quote swallowing the rest of the
 # file; the record is rejected and reading goes on after it.
@@ -21,32 +24,47 @@ csv.field_size_limit(FIELD_LIMIT)
 HeaderCheck = Callable[[Sequence[str], str], None]
 
 
-class LineTracker:
-    """The lines csv.reader pulls, counted, with the text of the record being read."""
+class LineWindow:
+    """The file's lines in batches, handed to csv.reader without a Python call per line.
 
-    def __init__(self, lines: Iterable[str]):
-        self._lines = iter(lines)
-        self.number = 0
-        self.first = 1
-        self._taken: list[str] = []
+    csv.reader counts the lines it pulls (``line_num``), so a record is lines
+    ``first`` to ``line_num``; the window keeps the batches from the current
+    record's first line on to give its text exactly as read. Each batch is
+    checked once for bytes not valid in the file's encoding, so the rows of a
+    clean batch need no check of their own.
+    """
 
-    def __iter__(self) -> "LineTracker":
-        return self
+    BATCH_CHARS = 256 * 1024  # characters read at a time (readlines' hint: whole lines, a bit more)
 
-    def __next__(self) -> str:
-        line = next(self._lines)
-        self.number += 1
-        self._taken.append(line)
-        return line
+    def __init__(self, handle: TextIO):
+        self._handle = handle
+        self._batches: deque[tuple[int, list[str]]] = deque()  # (number of its first line, its lines)
+        self._read = 0  # lines read so far
+        self.clean_from = 1  # first line of the newest batch, when that batch holds no bad byte; else beyond it
 
-    def start_record(self) -> None:
-        self.first = self.number + 1
-        self._taken = []
+    def lines(self) -> Iterator[str]:
+        return chain.from_iterable(self._fill())
 
-    @property
-    def text(self) -> str:
-        """The record's lines as read, without the final line ending."""
-        return "".join(self._taken).removesuffix("\n").removesuffix("\r")
+    def _fill(self) -> Iterator[list[str]]:
+        while batch := self._handle.readlines(self.BATCH_CHARS):
+            first = self._read + 1
+            self._read += len(batch)
+            self._batches.append((first, batch))
+            joined = "".join(batch)
+            self.clean_from = first if joined.isascii() or not has_bad_bytes(joined) else self._read + 1
+            yield batch
+
+    def text(self, first: int, last: int) -> str:
+        """Lines ``first`` to ``last`` as read, without the final line ending; earlier batches are let go."""
+        while len(self._batches) > 1 and self._batches[1][0] <= first:
+            self._batches.popleft()
+        start, batch = self._batches[-1]
+        if first >= start:
+            taken = batch[first - start:last - start + 1]
+        else:
+            taken = [line for number, lines in self._batches for line in lines][first - self._batches[0][0]:
+                                                                                last - self._batches[0][0] + 1]
+        return "".join(taken).removesuffix("\n").removesuffix("\r")
 
 
 class CsvSource:
@@ -66,41 +84,46 @@ class CsvSource:
 
     def records(self) -> Iterator[RawRecord]:
         handle, encoding = open_text(self.path, self.encoding)
+        name = self.path.name
         with handle:
-            lines = LineTracker(handle)
+            window = LineWindow(handle)
             # strict: `"x"y` is an error, not silently `xy`; a quote left open at the end
             # of the file is an error, not a last field swallowing every row after it
-            reader = csv.reader(lines, strict=True, **self.dialect)
-            header = self._header(reader, lines, encoding)
+            reader = csv.reader(window.lines(), strict=True, **self.dialect)
+            header = self._header(reader, window, encoding)
+            fields = len(header)
             while True:
-                lines.start_record()
+                first = reader.line_num + 1
                 try:
                     row = next(reader)
                 except StopIteration:
                     return
                 except csv.Error as exc:
-                    yield RawRecord(self._at(lines), {}, error=self._unreadable(exc, lines), raw=as_read(lines.text))
+                    text = window.text(first, reader.line_num)
+                    yield RawRecord(Position(name, first), {},
+                                    error=self._unreadable(exc, first, reader.line_num), raw=as_read(text))
                     continue
-                yield self._record(header, row, lines, encoding)
+                text = window.text(first, reader.line_num)
+                if len(row) == fields and first >= window.clean_from and text.strip():
+                    yield RawRecord(Position(name, first), dict(zip(header, row)), raw=text)
+                else:
+                    yield self._odd_record(header, row, Position(name, first), text, encoding)
 
     @staticmethod
-    def _unreadable(exc: csv.Error, lines: LineTracker) -> str:
-        span = f"lines {lines.first}-{lines.number}" if lines.number > lines.first else f"line {lines.first}"
+    def _unreadable(exc: csv.Error, first: int, last: int) -> str:
+        span = f"lines {first}-{last}" if last > first else f"line {first}"
         if str(exc) == "unexpected end of data":
             return f"a quoted field never closes: the file ends inside it ({span} are this one record)"
         return f"unreadable row ({span}): {exc}"
 
-    def _at(self, lines: LineTracker) -> Position:
-        return Position(self.path.name, line=lines.first)
-
-    def _header(self, reader: Iterator[list[str]], lines: LineTracker, encoding: str) -> list[str]:
+    def _header(self, reader: "csv._reader", window: LineWindow, encoding: str) -> list[str]:
         try:
             header = next(reader)
         except StopIteration:
             raise SourceReadError(f"{self.path}: the file is empty; expected a header row") from None
         except csv.Error as exc:
             raise SourceReadError(f"{self.path}: cannot read the header: {exc}") from None
-        bad = undecodable(lines.text, encoding)
+        bad = undecodable(window.text(1, reader.line_num), encoding)
         if bad:
             raise SourceReadError(f"{self.path}:1: cannot read the header: {bad} (is `encoding` right?)")
         header = [h.strip() for h in header]
@@ -113,8 +136,9 @@ class CsvSource:
                 raise SourceReadError(str(exc)) from None
         return header
 
-    def _record(self, header: list[str], row: list[str], lines: LineTracker, encoding: str) -> RawRecord:
-        position, text = self._at(lines), lines.text
+    @staticmethod
+    def _odd_record(header: list[str], row: list[str], position: Position, text: str, encoding: str) -> RawRecord:
+        """A row that may be blank, hold a bad byte or have the wrong number of fields."""
         if not text.strip():
             return RawRecord(position, {}, raw=text, skipped="blank line")
         bad = undecodable(text, encoding)

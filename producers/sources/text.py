@@ -80,6 +80,11 @@ def undecodable(text: str, encoding: str) -> str | None:
     return (f"byte 0x{byte:02x} at column {match.start() - line_start + 1} is not valid {encoding}{more}")
 
 
+def has_bad_bytes(text: str) -> bool:
+    """Whether ``text`` holds a byte that was not valid in its encoding."""
+    return _ESCAPED_BYTE.search(text) is not None
+
+
 def column_with_bad_bytes(values: dict[str, Any]) -> str | None:
     """The first column (or JSON key) whose text holds a byte not valid in the encoding."""
     return next((k for k, v in values.items() if isinstance(v, str) and _ESCAPED_BYTE.search(v)), None)

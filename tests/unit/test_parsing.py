@@ -196,3 +196,13 @@ def test_header_check_refuses_what_would_lose_data(make_source):
     RecordParser(make_source(VISITS)).check_header(["visit_id", "visit_date", "extra"], "v.csv:1")
     with pytest.raises(ValueError, match=r"columns not in clinic.visits.v1 \(strict\): extra"):
         RecordParser(make_source(VISITS, strict=True)).check_header(["visit_id", "visit_date", "extra"], "v.csv:1")
+
+
+def test_a_column_renamed_away_from_a_field_of_its_name_does_not_feed_that_field(make_source):
+    """Records whose columns all name their own fields are read as they are; one column
+    renamed to nothing and ignored must still leave the field of its name unfed."""
+    parser = RecordParser(make_source(columns={"product_id": "sku"}, ignore_columns=["product_id"],
+                                      date_formats=["%Y-%m-%d %H:%M:%S"]))
+    assert parser.parse(ORDER)["product_id"] is None
+    as_is = RecordParser(make_source(date_formats=["%Y-%m-%d %H:%M:%S"]))
+    assert as_is.parse(ORDER)["product_id"] == "P1"
