@@ -5,7 +5,7 @@ Refreshes the marts within seconds of new rows landing, instead of waiting for
 the next micro-batch tick.
 
 The landing worker publishes a "batch landed" message on the control topic
-(`streammart.contract.CONTROL_TOPIC`, at most one every 2 s). An asset watcher — Airflow's
+(`streammart.contract.CONTROL_TOPIC`, at most one every 3 s). An asset watcher — Airflow's
 Kafka message-queue trigger, run by the triggerer — turns each message into an
 event on the asset `streammart_raw_landed`, which schedules this DAG. Events that
 arrive while a run is going collapse into the next run (`max_active_runs=1`), so a
