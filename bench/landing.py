@@ -3,7 +3,8 @@
 Side by side (this machine is noisy; compare ratios, not absolute numbers):
   1. in-process ceiling: decode + ``land_batch`` of the same events, no Kafka,
      in 1 and 2 processes, with the decoding before ``RowDecoder`` (``legacy_decode_row``,
-     kept here as the baseline) and with ``RowDecoder``;
+     kept here as the baseline) and with ``RowDecoder``, into the same raw table as the
+     worker's (key and lookup indexes), and once without the lookup indexes (their cost);
   2. the real ``stream-processors worker``, 1 and 2 processes in one group, draining a
      topic of N events, with its resident memory sampled while it lands;
   3. the same ceiling for a wide, nested contract (``bench/contracts``);
@@ -46,7 +47,7 @@ from schemas.wire import WireFormatError, decode, encode
 from stream_processors.decoding import DeadLetter, LandingTarget, RowDecoder, header_map
 from stream_processors.lag import high_watermarks, landed_offsets
 from stream_processors.landing import Batch, land_batch
-from stream_processors.raw_tables import RawTable, ensure_raw_tables
+from stream_processors.raw_tables import RawTable, ensure_raw_tables, lookup_indexes
 from streammart.contract import OFFSETS_TABLE, RAW_SCHEMA, event_time_value, raw_table_name, topic_name
 from streammart.settings import PROJECT_ROOT, get_settings, kafka_client_config
 
@@ -55,10 +56,11 @@ BENCH_CONTRACTS = Path(__file__).parent / "contracts"
 
 @dataclass(frozen=True)
 class Contract:
-    """A contract to measure: where its schema lives, its event-time field and a record maker."""
+    """A contract to measure: where its schema lives, its event-time and key fields, a record maker."""
 
     schema: str
     event_time: str
+    key: tuple[str, ...]
     directory: Path | None = None  # None: the project's schemas/
 
     def registry(self) -> SchemaRegistry:
@@ -96,8 +98,8 @@ def title(i: int) -> dict[str, Any]:
             "keywords": {"family": 3, "friendship": 1}, "synopsis": "Someone goes somewhere and learns something."}
 
 
-ORDERS = Contract("retail.orders.v1", "order_ts")
-TITLES = Contract("bench.titles.v1", "updated_at", BENCH_CONTRACTS)
+ORDERS = Contract("retail.orders.v1", "order_ts", ("order_id",))
+TITLES = Contract("bench.titles.v1", "updated_at", ("title_id",), BENCH_CONTRACTS)
 
 
 @dataclass
@@ -132,8 +134,9 @@ def legacy_decode_row(message: Any, target: LandingTarget, registry: SchemaRegis
 
 
 def _target(contract: Contract, domain: str) -> LandingTarget:
+    """The same raw table as the worker's (key and lookup indexes included), under another name."""
     schema = contract.registry().get(contract.schema)
-    table = RawTable.for_schema(raw_table_name(domain, "inproc"), schema)
+    table = RawTable.for_schema(raw_table_name(domain, "inproc"), schema, contract.key)
     return LandingTarget(topic_name(domain, "inproc", 1), table, schema.domain, schema.entity, contract.event_time)
 
 
@@ -167,11 +170,18 @@ def _land_in_process(conninfo: str, contract: Contract, domain: str, values: lis
 
 
 def ceiling(settings, contract: Contract, domain: str, values: list[bytes], batch_size: int, processes: int,
-            legacy: bool) -> tuple[float, float]:
-    """(rows/s, µs of decode per event) of ``processes`` processes landing ``values`` between them, no Kafka."""
+            legacy: bool, indexed: bool = True) -> tuple[float, float]:
+    """(rows/s, µs of decode per event) of ``processes`` processes landing ``values`` between them, no Kafka.
+
+    Unless ``indexed``, the raw table goes without its lookup indexes: what they cost landing.
+    """
     target = _target(contract, domain)
     with psycopg.connect(settings.conninfo("ingest")) as conn:
         ensure_raw_tables(conn, [target.table])
+    if not indexed:
+        with psycopg.connect(settings.conninfo("admin"), autocommit=True) as conn:
+            for name in lookup_indexes(target.table):
+                conn.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(RAW_SCHEMA, name)))
     share = -(-len(values) // processes)
     with ProcessPoolExecutor(processes) as pool:
         runs = list(pool.map(_land_in_process, [settings.conninfo("ingest")] * processes, [contract] * processes,
@@ -376,6 +386,9 @@ def main(events: int, batch_size: int, csv_rows: int, rss_events: int, skip_peer
                 ceilings[(processes, legacy)] = rate
                 lines.append((f"orders ceiling, {processes} process(es), {'old' if legacy else 'new'} decode", rate,
                               f"{rate / ceilings[(processes, True)]:.2f} of old", f"decode {decode_us:.1f} µs/event"))
+            bare, _ = ceiling(settings, ORDERS, domains[0], values, batch_size, processes, False, indexed=False)
+            lines.append((f"orders ceiling, {processes} process(es), new decode, no lookup indexes", bare,
+                          f"{ceilings[(processes, False)] / bare:.2f} with them", "_landed_at and key indexes dropped"))
         for workers, domain in ((1, domains[1]), (2, domains[2])):
             produce(kafka_client_config(settings), topic_name(domain, "orders", 1), values)
             with tempfile.TemporaryDirectory() as tmp:

@@ -95,8 +95,8 @@ def _key_expression(column: Column) -> sql.Composable:
     return sql.SQL("btrim({})").format(identifier) if column.sql_type == "text" else identifier
 
 
-def create_indexes_sql(table: RawTable) -> list[sql.Composed]:
-    """``CREATE INDEX IF NOT EXISTS`` on ``_landed_at`` and on the natural key (when declared).
+def lookup_indexes(table: RawTable) -> dict[str, sql.Composable]:
+    """Index name -> what it indexes: ``_landed_at``, and the natural key when declared.
 
     Without them, a mart finding the rows landed since its watermark, or every version
     of a changed key, scans all of raw on every cycle.
@@ -105,12 +105,16 @@ def create_indexes_sql(table: RawTable) -> list[sql.Composed]:
     unknown = [name for name in table.key if name not in by_name]
     if unknown:
         raise ValueError(f"{qualified(table.name)}: key fields not in the contract: {', '.join(unknown)}")
-    indexes = [(f"{table.name}__landed_at", sql.Identifier(LANDED_AT.name))]
+    indexes: dict[str, sql.Composable] = {f"{table.name}__landed_at": sql.Identifier(LANDED_AT.name)}
     if table.key:
-        indexes.append((f"{table.name}__key",
-                        sql.SQL(", ").join(_key_expression(by_name[name]) for name in table.key)))
+        indexes[f"{table.name}__key"] = sql.SQL(", ").join(_key_expression(by_name[name]) for name in table.key)
+    return indexes
+
+
+def create_indexes_sql(table: RawTable) -> list[sql.Composed]:
+    """``CREATE INDEX IF NOT EXISTS`` for each of :func:`lookup_indexes`."""
     return [sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} ({})").format(sql.Identifier(name), table.identifier, what)
-            for name, what in indexes]
+            for name, what in lookup_indexes(table).items()]
 
 
 BOOKKEEPING_SQL = [
