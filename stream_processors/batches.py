@@ -41,6 +41,10 @@ T = TypeVar("T")
 #: Heartbeat interval as a share of the session timeout. A member hears of a rebalance
 #: (a worker joining) at its next heartbeat, and the whole group waits for it meanwhile.
 HEARTBEAT_SHARE = 0.1
+#: Seconds a batch waits to fill when events are already queued. Without it, the last
+#: events of a backlog (or a stream's events queued since the last batch) waited out
+#: the whole batch timeout.
+BATCH_LINGER = 0.05
 
 
 class KafkaBatches:
@@ -77,11 +81,18 @@ class KafkaBatches:
         return self._owned
 
     async def next_batch(self, size: int, timeout: float) -> list[Message]:
-        """Up to ``size`` messages, whatever arrived within ``timeout`` seconds (rebalances happen in here)."""
+        """Up to ``size`` messages (rebalances happen in here).
+
+        When events are already queued it waits at most :data:`BATCH_LINGER` for the
+        batch to fill; otherwise up to ``timeout`` seconds.
+        """
         return await self._call(self._consume, size, timeout)
 
     def _consume(self, size: int, timeout: float) -> list[Message]:
-        messages = self._consumer.consume(size, timeout)
+        messages = self._consumer.consume(size, 0)
+        if len(messages) < size:
+            messages += self._consumer.consume(size - len(messages), min(timeout, BATCH_LINGER) if messages
+                                               else timeout)
         if any(m.error() is not None for m in messages):
             for message in messages:
                 error = message.error()

@@ -57,7 +57,7 @@ def prepare(config_path: Path) -> None:
 @click.option("--batch-size", type=click.IntRange(min=1), default=2000, show_default=True,
               help="most events landed in one transaction")
 @click.option("--batch-seconds", type=click.FloatRange(min=0.01), default=0.5, show_default=True,
-              help="land what arrived within this long, even if the batch is not full")
+              help="wait this long for a batch to fill (at most 0.05 s when events are already queued)")
 @click.option("--app-id", default=APP_ID, show_default=True,
               help="Faust app id, also the Kafka consumer group: workers with the same id share the work")
 @click.option("--metrics-port", type=click.IntRange(min=1, max=65535),
