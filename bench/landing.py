@@ -14,7 +14,7 @@ Side by side (this machine is noisy; compare ratios, not absolute numbers):
 
 Needs Postgres and Kafka of the local stack:
   .venv/bin/streammart-stack start postgres kafka
-  .venv/bin/python -m bench.landing [--events 200000] [--csv-rows 1000000] [--skip-peers]
+  .venv/bin/python -m bench.landing [--events 500000] [--csv-rows 1000000] [--skip-peers]
 """
 from __future__ import annotations
 
@@ -358,7 +358,9 @@ def producer_rate(settings, rows: int, workdir: Path) -> tuple[float, int]:
 
 
 @click.command()
-@click.option("--events", type=click.IntRange(min=1000), default=200_000, show_default=True)
+@click.option("--events", type=click.IntRange(min=1000), default=500_000, show_default=True,
+              help="events per landing run; fewer lets the group's join and the drain's tail weigh "
+                   "on the rate (200k is ~4 s of two workers)")
 @click.option("--batch-size", type=click.IntRange(min=1), default=2000, show_default=True)
 @click.option("--csv-rows", type=click.IntRange(min=0), default=1_000_000, show_default=True,
               help="rows of the CSV the producer replays (0: skip the producer)")
