@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -56,8 +56,7 @@ class EventEncoder:
         self._plain = parse_schema(plain)
         types = {f["name"]: _logical(f["type"]) for f in schema.fields if f["name"] in converted}
         self._prepared: list[tuple[str, type, Prepare, dict[str, Any]]] = [
-            (name, _EXPECTED[t["logicalType"]], _remembering(LOGICAL_WRITERS[f"{t['type']}-{t['logicalType']}"], t),
-             t) for name, t in types.items()]
+            (name, _EXPECTED[t["logicalType"]], _converter(t), t) for name, t in types.items()]
         self._header = MAGIC + schema.fingerprint
         self._buffer = io.BytesIO()
         self._flat = FlatWriter.for_schema(plain, self._header, {
@@ -92,6 +91,36 @@ class EventEncoder:
         return plain
 
 
+def _converter(avro_type: dict[str, Any]) -> Prepare:
+    """fastavro's conversion for a logical type, with a shortcut where one is exact."""
+    prepare = LOGICAL_WRITERS[f"{avro_type['type']}-{avro_type['logicalType']}"]
+    if avro_type["logicalType"] == "decimal":
+        return _remembering(prepare, avro_type)
+    unit = _TIMESTAMP_UNITS.get(avro_type["logicalType"])
+    return _timestamp_converter(prepare, unit) if unit else prepare
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_TIMESTAMP_UNITS = {"timestamp-millis": timedelta(milliseconds=1), "timestamp-micros": timedelta(microseconds=1)}
+
+
+def _timestamp_converter(prepare: Prepare, unit: timedelta) -> Prepare:
+    """An aware datetime as whole units since the epoch in one C operation.
+
+    fastavro computes ``(days * 86400 + seconds) * units a second + microseconds
+    // units``: with microseconds always in [0, 10**6), that is exactly the floor
+    of the time since the epoch over the unit, which ``//`` gives without a
+    Python call per part. A naive datetime keeps fastavro's own (local time) rule.
+    """
+
+    def prepare_timestamp(value: Any, schema: Any) -> Any:
+        if type(value) is datetime and value.tzinfo is not None:
+            return (value - _EPOCH) // unit
+        return prepare(value, schema)
+
+    return prepare_timestamp
+
+
 #: Decimal objects whose bytes a decimal field remembers; past this it starts again.
 DECIMALS_REMEMBERED = 4096
 
@@ -103,8 +132,6 @@ def _remembering(prepare: Prepare, avro_type: dict[str, Any]) -> Prepare:
     decimals of another exponent (``1.5`` and ``1.50``) may be refused
     differently, the very same object cannot.
     """
-    if avro_type["logicalType"] != "decimal":
-        return prepare
     seen: dict[int, tuple[Decimal, Any]] = {}
 
     def prepare_decimal(value: Any, schema: Any) -> Any:

@@ -15,15 +15,16 @@ def natural_key(record: dict[str, Any], fields: Sequence[str]) -> str:
     return "|".join(str(record[f]) for f in fields)
 
 
-def event_id(source: str, key: str, value: bytes) -> str:
+def event_id(source: str, key: bytes, value: bytes) -> str:
     """Same source, key and content give the same id: a replayed file is recognisable.
 
-    The content is the event's Avro bytes: the same record always encodes to the
-    same bytes under one contract version, and hashing them costs far less than
-    serialising the record again just to hash it.
+    ``key`` is the Kafka key's bytes (the natural key, UTF-8). The content is the
+    event's Avro bytes: the same record always encodes to the same bytes under one
+    contract version, and hashing them costs far less than serialising the record
+    again just to hash it.
     """
     digest = _source_digest(source).copy()
-    digest.update(f"{key}\x1f".encode())
+    digest.update(key + b"\x1f")
     digest.update(value)
     return digest.hexdigest()
 
@@ -34,6 +35,11 @@ def _source_digest(source: str) -> "blake2b":
     return blake2b(f"{source}\x1f".encode(), digest_size=16, person=b"streammart-event")
 
 
-def headers(source: str, position: str, event: str) -> list[tuple[str, bytes]]:
-    return [(SOURCE_HEADER, source.encode()), (SOURCE_POSITION_HEADER, position.encode()),
-            (EVENT_ID_HEADER, event.encode())]
+class EventHeaders:
+    """The headers of one source's events: its name (encoded once), the record's position, the event id."""
+
+    def __init__(self, source: str):
+        self._source = (SOURCE_HEADER, source.encode())
+
+    def __call__(self, position: str, event: str) -> list[tuple[str, bytes]]:
+        return [self._source, (SOURCE_POSITION_HEADER, position.encode()), (EVENT_ID_HEADER, event.encode())]

@@ -11,11 +11,16 @@ from typing import Protocol
 
 
 class Pacer(Protocol):
+    #: Whether ``wait`` reads the event time (the replay leaves finding it out otherwise).
+    uses_event_time: bool
+
     def wait(self, event_time: datetime | None) -> None: ...
 
 
 class RatePacer:
     """At most ``rate`` events/s on average (0 or None: as fast as possible)."""
+
+    uses_event_time = False
 
     def __init__(self, rate: float | None):
         self.rate = rate or 0
@@ -37,6 +42,8 @@ class EventTimePacer:
     ``speed=60`` replays an hour of history in a minute. Events without an event
     time, or older than one already sent (files are rarely sorted), go at once.
     """
+
+    uses_event_time = True
 
     def __init__(self, speed: float):
         if speed <= 0:

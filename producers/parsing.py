@@ -38,6 +38,8 @@ _PLAIN_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 _DIRECTIVE = re.compile(r"%(.)")
 _FIELD_NAMES = {"Y": "year", "m": "month", "d": "day", "H": "hour", "M": "minute", "S": "second"}
 _DATETIME_ARGS = ("year", "month", "day", "hour", "minute", "second")
+#: Formats whose zero-padded texts ``datetime.fromisoformat`` reads field for field as strptime does.
+_ISO_SHAPED = frozenset({"%Y-%m-%d", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"})
 #: Taken out of a text for its shape (``format_shape``): ASCII digits and every ASCII character ``\s`` matches.
 _NOT_IN_SHAPE = {code: None for code in range(128) if chr(code).isdigit() or chr(code).isspace()}
 _MISSING = object()
@@ -301,10 +303,13 @@ def format_reader(fmt: str) -> Callable[[str], datetime]:
     # datetime's positional arguments are year, month, day, hour, minute, second: the groups in that order
     in_order = itemgetter(*sorted(range(len(names)), key=lambda i: _DATETIME_ARGS.index(names[i])))
     positional = set(names) == set(_DATETIME_ARGS[:len(names)])
+    iso = fmt in _ISO_SHAPED
 
     def read(text: str) -> datetime:
         fixed = padded.fullmatch(text)
         if fixed is not None:  # zero-padded digits: strptime reads (or refuses) them the same way
+            if iso:  # digits where the format has them: the ISO reader in C reads the same fields
+                return datetime.fromisoformat(text)
             if positional:
                 return datetime(*map(int, in_order(fixed.groups())))
             return datetime(**dict(zip(names, map(int, fixed.groups()))))

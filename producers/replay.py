@@ -76,6 +76,8 @@ class SourceReplay:
         self._zone = ZoneInfo(config.timezone)
         self._handed = 0  # events given to the sink; delivered or not, Kafka's delivery reports tell
         self._topic = config.topic  # a property that formats the name: read once, not per event
+        self._headers = events.EventHeaders(config.name)
+        self._paced_by_event_time = bool(config.event_time) and self.pacer.uses_event_time
 
     @property
     def source(self) -> Source:
@@ -100,14 +102,13 @@ class SourceReplay:
         try:
             record = self.parser.parse(raw.data)
             value = self.encoder.encode(record)
-            key = events.natural_key(record, self.config.key)
+            key = events.natural_key(record, self.config.key).encode()
             event = events.event_id(self.config.name, key, value)
             reason = self.skip_if(record, event) if self.skip_if else None
             if reason:
                 self.rejects.add(Reject(raw.position, None, reason, raw.raw, outcome="skipped"))
                 return None
-            self.sink.publish(self._topic, key.encode(), value,
-                              events.headers(self.config.name, str(raw.position), event))
+            self.sink.publish(self._topic, key, value, self._headers(str(raw.position), event))
             self._handed += 1
         except FieldError as exc:
             self._reject(raw, exc.field, exc.reason)
@@ -140,9 +141,12 @@ class SourceReplay:
         else:
             record = self._publish(raw)
         self.summary.read += 1  # counted once its outcome is recorded
-        self.rejects.check_limit()
-        if record is not None and self.config.event_time:
+        if record is None:
+            self.rejects.check_limit()
+        elif self._paced_by_event_time:
             self.pacer.wait(event_time_value(record[self.config.event_time], self._zone))
+        else:
+            self.pacer.wait(None)
 
     def run(self, on_progress: Callable[[int], None] = lambda records: None) -> ReplaySummary:
         """Replay the whole source; ``self.summary`` is complete even when interrupted."""

@@ -1,13 +1,16 @@
 """The producer's prepared encoder writes exactly the bytes fastavro's typed writer writes."""
 from __future__ import annotations
 
+import random
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastavro import parse_schema
+from fastavro.logical_writers import LOGICAL_WRITERS
 
-from producers.encoding import EventEncoder
+from producers.encoding import EventEncoder, _converter
 from schemas.registry import Schema
 from schemas.wire import encode
 
@@ -61,3 +64,20 @@ def outcome(encode_record, record):
 def test_an_amount_is_accepted_or_refused_as_fastavro_does(amount):
     record = {**next(records()), "amount": amount}
     assert outcome(EventEncoder(SCHEMA).encode, record) == outcome(lambda r: encode(SCHEMA, r), record)
+
+
+@pytest.mark.parametrize("logical", ["timestamp-millis", "timestamp-micros"])
+def test_timestamp_shortcut_converts_as_fastavro_does(logical):
+    """Whole units since the epoch, pre-epoch and sub-unit values and zones with DST included."""
+    rng = random.Random(logical)
+    avro_type = {"type": "long", "logicalType": logical}
+    ours, theirs = _converter(avro_type), LOGICAL_WRITERS[f"long-{logical}"]
+    zones = [timezone.utc, PARIS, timezone(timedelta(hours=-9, minutes=-30)), ZoneInfo("America/New_York"),
+             ZoneInfo("Europe/Paris")]
+    values = [datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(microseconds=rng.randint(-6 * 10**16, 6 * 10**16))
+              for _ in range(3000)]
+    values += [datetime(1969, 12, 31, 23, 59, 59, 999_999, tzinfo=timezone.utc),
+               datetime(1970, 1, 1, 0, 0, 0, 1, tzinfo=timezone.utc), datetime(2024, 3, 31, 2, 30)]
+    for value in values:
+        zoned = value.astimezone(rng.choice(zones)) if value.tzinfo else value
+        assert ours(zoned, avro_type) == theirs(zoned, avro_type), zoned
