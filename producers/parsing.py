@@ -483,6 +483,9 @@ class RecordParser:
                     raise FieldError(name, "required value is missing" if value is None else
                                      f"required value is blank ({describe(value)})")
                 continue
+            if type(value) is str and parser is parse_text:  # text for a text field: nothing to read
+                record[name] = value
+                continue
             try:
                 record[name] = parser(value)
             except ValueError as exc:

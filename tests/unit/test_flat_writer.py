@@ -28,7 +28,7 @@ DEFINITION = {"type": "record", "name": "Flat", "namespace": "test", "fields": [
 SCHEMA = Schema("test.flat.v1", "test", "flat", 1, DEFINITION, parse_schema(DEFINITION), b"\x02" * 8)
 UTC = timezone.utc
 
-GOOD = {"id": ["", "O1", "é€𝄞", "x" * 70, "y" * 9000], "maybe": [None, "", "P1"], "maybe_last": [None, "a"],
+GOOD = {"id": ["", "O1", "é€𝄞", "x" * 70, "y" * 9000], "maybe": [None, "", "P1", "é" * 5000], "maybe_last": [None, "a"],
         "count": [0, 1, -1, 63, 64, -65, 8191, 8192, 2 ** 31 - 1, -2 ** 31],
         "total": [0, 2 ** 63 - 1, -2 ** 63, 1_717_903_905_000, -1],
         "blob": [b"", b"\x00\xff", b"z" * 200], "maybe_long": [None, 5, -2 ** 40],
