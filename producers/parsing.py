@@ -17,7 +17,6 @@ from datetime import date, datetime, tzinfo
 from decimal import Decimal, InvalidOperation
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 from schemas.avro_types import kind, without_null
 from schemas.registry import Schema
@@ -419,7 +418,7 @@ class RecordParser:
         self.ignored = set(config.ignore_columns)
         self.strict = config.strict
         self.key = list(config.key)
-        zone = ZoneInfo(config.timezone)
+        zone = config.zone
         self._fields = []
         for f in self.schema.fields:
             rules = config.rules_for(f["name"])

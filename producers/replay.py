@@ -12,7 +12,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from fastavro.validation import ValidationError as AvroValidationError
 
@@ -73,7 +72,7 @@ class SourceReplay:
         self.pacer = pacer or RatePacer(None)
         self.summary = ReplaySummary(config.name, config.topic, rejects_file=self.rejects.path)
         self._source: Source | None = None
-        self._zone = ZoneInfo(config.timezone)
+        self._zone = config.zone
         self._handed = 0  # events given to the sink; delivered or not, Kafka's delivery reports tell
         self._topic = config.topic  # a property that formats the name: read once, not per event
         self._headers = events.EventHeaders(config.name)

@@ -16,7 +16,6 @@ import os
 import socket
 import time
 from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo
 
 import faust
 import psycopg
@@ -78,7 +77,7 @@ def landing_targets(pipeline: PipelineConfig) -> dict[str, LandingTarget]:
     return {
         topic: LandingTarget(topic, RawTable.for_schema(source.raw_table, source.schema, source.key),
                              source.schema.domain, source.schema.entity, source.event_time,
-                             ZoneInfo(source.timezone))
+                             source.zone)
         for topic, source in pipeline.topics().items()
     }
 

@@ -1,3 +1,6 @@
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
 import pytest
 
 from streammart.pipeline import (
@@ -116,3 +119,12 @@ def test_sources_sharing_a_topic_must_land_it_one_way(tmp_path):
     config = ORDERS + "    timezone: UTC\n" + second.split("sources:\n")[1] + "    timezone: Europe/Paris\n"
     with pytest.raises(PipelineConfigError, match="publish topic retail.orders.v1 with different `timezone`"):
         load_pipeline(write(tmp_path, config))
+
+
+@pytest.mark.parametrize("name", ["UTC", "Etc/UTC", "Europe/Paris", "America/New_York"])
+def test_a_sources_zone_gives_the_same_instants_and_utc_is_the_fixed_zone(tmp_path, name):
+    source = load_pipeline(write(tmp_path, ORDERS + f"    timezone: {name}\n")).sources[0]
+    assert (source.zone is timezone.utc) == (name in ("UTC", "Etc/UTC"))
+    for hour in range(0, 24 * 400, 7):
+        wall = datetime(2023, 1, 1) + timedelta(hours=hour)  # DST changes of both years included
+        assert wall.replace(tzinfo=source.zone).timestamp() == wall.replace(tzinfo=ZoneInfo(name)).timestamp()
