@@ -473,7 +473,8 @@ class RecordParser:
         record: dict[str, Any] = {}
         for name, parser, nullable, default, blank_is_null in self._fields:
             value = source.get(name)
-            if value is None or (blank_is_null and isinstance(value, str) and not value.strip()):  # is_blank
+            # is_blank without stripping a copy: strip() removes exactly what isspace() sees
+            if value is None or (blank_is_null and isinstance(value, str) and (not value or value.isspace())):
                 if nullable:
                     record[name] = None
                 elif default is not _MISSING:

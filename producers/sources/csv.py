@@ -22,6 +22,7 @@ FIELD_LIMIT = 16 * 1024 * 1024
 csv.field_size_limit(FIELD_LIMIT)
 
 HeaderCheck = Callable[[Sequence[str], str], None]
+new_tuple = tuple.__new__
 
 
 class LineWindow:
@@ -56,9 +57,12 @@ class LineWindow:
 
     def text(self, first: int, last: int) -> str:
         """Lines ``first`` to ``last`` as read, without the final line ending; earlier batches are let go."""
-        while len(self._batches) > 1 and self._batches[1][0] <= first:
-            self._batches.popleft()
-        start, batch = self._batches[-1]
+        batches = self._batches
+        while len(batches) > 1 and batches[1][0] <= first:
+            batches.popleft()
+        start, batch = batches[-1]
+        if first == last and first >= start:  # the usual record: one line of the newest batch
+            return batch[first - start].removesuffix("\n").removesuffix("\r")
         if first >= start:
             taken = batch[first - start:last - start + 1]
         else:
@@ -104,8 +108,11 @@ class CsvSource:
                                     error=self._unreadable(exc, first, reader.line_num), raw=as_read(text))
                     continue
                 text = window.text(first, reader.line_num)
-                if len(row) == fields and first >= window.clean_from and text.strip():
-                    yield RawRecord(Position(name, first), dict(zip(header, row)), raw=text)
+                # with two fields or more, a row of them holds a delimiter: its text is not blank
+                if len(row) == fields and first >= window.clean_from and (fields > 1 or text.strip()):
+                    # the named tuples made by tuple.__new__: no Python call for their __new__, per record
+                    yield new_tuple(RawRecord, (new_tuple(Position, (name, first, None, None)),
+                                                dict(zip(header, row)), None, text, None, None))
                 else:
                     yield self._odd_record(header, row, Position(name, first), text, encoding)
 

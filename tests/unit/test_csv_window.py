@@ -98,3 +98,16 @@ def test_a_quoted_field_across_many_batches_keeps_its_text(tmp_path, monkeypatch
     records = list(CsvSource(path).records())
     assert [str(r.position) for r in records] == ["long.csv:2", "long.csv:202"]
     assert records[0].raw == f'1,a,"{note}"' and records[0].data["note"] == note
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_one_column_file_skips_its_blank_lines_as_reading_line_by_line_does(tmp_path, seed):
+    """With one column a whitespace-only line is a one-field row: the reader must still call it blank."""
+    rng = random.Random(seed)
+    rows = [rng.choice([b"7", b"   ", b"\t", b"", b'""', b'" "', b"caf\xe9", b"x y"]) for _ in range(300)]
+    path = tmp_path / "one.csv"
+    path.write_bytes(b"id\n" + b"".join(row + rng.choice(ENDINGS) for row in rows))
+    source = CsvSource(path)
+    records = list(source.records())
+    assert fields_of(records) == fields_of(reference_records(source))
+    assert all(type(r) is RawRecord and type(r.position) is Position for r in records)
