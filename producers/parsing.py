@@ -205,6 +205,11 @@ class DateReader:
         self._shapes = [format_shape(fmt) for fmt in self.formats]
         self._by_shape: dict[str | None, list[tuple[str, Callable[[str], datetime]]]] = {}
         self._cache: dict[str, datetime | str] = {}
+        # Formats all ISO-shaped (year, month, day, then perhaps the time, in that order) cannot read one
+        # text two ways, and fromisoformat reads a zero-padded text of any of them as strptime does:
+        # such a text needs neither its shape nor the other formats tried.
+        self._iso_padded = (re.compile("|".join(f"(?:{padded_pattern(fmt)})" for fmt in self.formats))
+                            if set(self.formats) <= _ISO_SHAPED else None)
 
     def __call__(self, text: str) -> datetime:
         result = self._cache.get(text)
@@ -217,6 +222,11 @@ class DateReader:
         return result
 
     def _read(self, text: str) -> datetime | str:
+        if self._iso_padded is not None and self._iso_padded.fullmatch(text):
+            try:
+                return datetime.fromisoformat(text)
+            except ValueError:  # digits in place but no such day or time (2024-02-30)
+                return self._unparseable(text)
         candidates = self._candidates(text.translate(_NOT_IN_SHAPE).lower() if text.isascii() else None)
         if len(candidates) == 1:  # one format: nothing to be ambiguous with
             try:
@@ -282,6 +292,11 @@ def format_shape(fmt: str) -> str | None:
     return _DIRECTIVE.sub("", fmt).translate(_NOT_IN_SHAPE).lower()
 
 
+def padded_pattern(fmt: str) -> str:
+    """The expression of a numeric format's zero-padded texts: ``%Y`` four ASCII digits, the others two."""
+    return _DIRECTIVE.sub(lambda m: r"([0-9]{4})" if m[1] == "Y" else r"([0-9]{2})", re.escape(fmt))
+
+
 def format_reader(fmt: str) -> Callable[[str], datetime]:
     """``datetime.strptime(text, fmt)``, done in C for formats of only numeric date and time fields.
 
@@ -297,7 +312,7 @@ def format_reader(fmt: str) -> Callable[[str], datetime]:
     if directives is None:
         return lambda text: datetime.strptime(text, fmt)
     pattern = TimeRE().compile(fmt)
-    padded = re.compile(_DIRECTIVE.sub(lambda m: r"([0-9]{4})" if m[1] == "Y" else r"([0-9]{2})", re.escape(fmt)))
+    padded = re.compile(padded_pattern(fmt))
     names = [_FIELD_NAMES[d] for d in directives]
     # datetime's positional arguments are year, month, day, hour, minute, second: the groups in that order
     in_order = itemgetter(*sorted(range(len(names)), key=lambda i: _DATETIME_ARGS.index(names[i])))

@@ -10,6 +10,7 @@ from producers.parsing import DAY_FIRST, ISO_8601, MONTH_FIRST, DateReader
 
 FORMAT_LISTS = [
     ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d"),
+    ("%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d", "%Y-%m-%d %H:%M:%S"),
     DAY_FIRST,
     MONTH_FIRST,
     ("%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y%m%d", "%d/%m/%Y", "%m/%d/%Y", ISO_8601),
