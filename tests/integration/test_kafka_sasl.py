@@ -53,11 +53,15 @@ def first_trigger_event(monkeypatch: pytest.MonkeyPatch, own: ThrowawayStack) ->
     from airflow_dags.event_driven import landed
 
     async def first() -> dict:
-        events = landed.watchers[0].trigger.run()
+        # the Kafka provider's own trigger: the watcher's MessageQueueTrigger serializes to it, and the
+        # triggerer runs that one (whose cleanup closes its consumer; the wrapper's does not)
+        trigger = landed.watchers[0].trigger.trigger
+        events = trigger.run()
         try:
             return (await asyncio.wait_for(anext(events), TRIGGER_TIMEOUT)).payload
         finally:
             await events.aclose()
+            await trigger.cleanup()
 
     return asyncio.run(first())
 
