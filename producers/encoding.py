@@ -231,28 +231,11 @@ def _field_writer(avro_type: Any) -> Callable[[Any], bytes] | None:
     if write is None:
         return None
     null_branch, value_branch = avro_long(null_index), avro_long(1 - null_index)
-    if write is _write_string:
-        return _nullable_string(null_branch, value_branch)
 
     def write_nullable(value: Any) -> bytes:
         return null_branch if value is None else value_branch + write(value)
 
     return write_nullable
-
-
-def _nullable_string(null_branch: bytes, value_branch: bytes) -> Callable[[Any], bytes]:
-    """``["null", "string"]`` in one call (optional text is the commonest field after text)."""
-
-    def write_nullable_string(value: Any) -> bytes:
-        if value is None:
-            return null_branch
-        if type(value) is not str:
-            raise Unsupported
-        data = value.encode()
-        size = len(data)
-        return value_branch + (_SHORT_VARINTS[size << 1] if size < 1 << 13 else avro_long(size)) + data
-
-    return write_nullable_string
 
 
 def _converting(write: Callable[[Any], bytes], expected: type, prepare: Prepare,

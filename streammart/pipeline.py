@@ -9,10 +9,10 @@ import codecs
 import difflib
 import os
 import re
+from datetime import timezone, tzinfo
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
-from datetime import timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
