@@ -25,6 +25,8 @@ import io
 from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
+from itertools import repeat
+from operator import add, attrgetter, floordiv, lshift, sub
 from typing import Any
 
 from fastavro import parse_schema, schemaless_writer
@@ -77,6 +79,19 @@ class EventEncoder:
         else:
             schemaless_writer(buffer, self._plain, plain)
         return buffer.getvalue()
+
+    def encode_columns(self, columns: dict[str, list[Any]]) -> list[bytes]:
+        """``encode`` of every record of a run given field by field (``RecordParser.parse_columns``).
+
+        A flat contract is written a column at a time (``FlatWriter.write_columns``);
+        otherwise, or when a value is one fastavro must decide about, record by record.
+        """
+        if self._flat is not None:
+            written = self._flat.write_columns(columns)
+            if written is not None:
+                return written
+        names = list(columns)
+        return [self.encode(dict(zip(names, values))) for values in zip(*columns.values())]
 
     def _plain_values(self, record: dict[str, Any]) -> dict[str, Any] | None:
         """The record with its logical values converted, or None when one is not of its logical type."""
@@ -255,26 +270,116 @@ def _converting(write: Callable[[Any], bytes], expected: type, prepare: Prepare,
     return write_logical
 
 
+ColumnWrite = Callable[[list[Any]], list[bytes]]
+_SHORT_VARINT = _SHORT_VARINTS.__getitem__
+_aware = attrgetter("tzinfo")
+
+
+def _doubled(numbers: "map[int] | list[int]") -> "map[int]":
+    return map(lshift, numbers, repeat(1))
+
+
+def _string_column(values: list[Any]) -> list[bytes]:
+    if set(map(type, values)) != {str}:
+        raise Unsupported
+    data = list(map(str.encode, values))  # a lone surrogate raises UnicodeEncodeError: fastavro decides about it
+    sizes = list(map(len, data))
+    if max(sizes) >= 1 << 13:
+        return list(map(_write_string, values))
+    return list(map(add, map(_SHORT_VARINT, _doubled(sizes)), data))
+
+
+def _bytes_column(values: list[Any]) -> list[bytes]:
+    if set(map(type, values)) != {bytes}:
+        raise Unsupported
+    sizes = list(map(len, values))
+    if max(sizes) >= 1 << 13:
+        return list(map(_write_bytes, values))
+    return list(map(add, map(_SHORT_VARINT, _doubled(sizes)), values))
+
+
+def _number_column(limits: range) -> ColumnWrite:
+    def write_numbers(values: list[Any]) -> list[bytes]:
+        if set(map(type, values)) != {int}:
+            raise Unsupported
+        low, high = min(values), max(values)
+        if low not in limits or high not in limits:
+            raise Unsupported
+        if low >= 0 and high < 1 << 13:  # zig-zag of a small non-negative number: twice it, one table entry
+            return list(map(_SHORT_VARINT, _doubled(values)))
+        return list(map(avro_long, values))
+
+    return write_numbers
+
+
+_COLUMN_WRITERS: dict[str, ColumnWrite] = {
+    "string": _string_column, "bytes": _bytes_column, "int": _number_column(_INT_RANGE),
+    "long": _number_column(_LONG_RANGE)}
+
+
+def _column_writer(avro_type: Any, write: Callable[[Any], bytes]) -> ColumnWrite:
+    """The column form of one plain field type's writer ``write``: in C passes over the column where it can."""
+    if isinstance(avro_type, list):
+        value_type = avro_type[1 - avro_type.index("null")]
+        write_values = _column_writer(value_type, write)
+        branch = avro_long(1 - avro_type.index("null"))
+
+        def write_nullable(values: list[Any]) -> list[bytes]:
+            if None in values:
+                return list(map(write, values))
+            return list(map(add, repeat(branch), write_values(values)))
+
+        return write_nullable
+    if isinstance(avro_type, dict):
+        avro_type = avro_type["type"]
+    return _COLUMN_WRITERS[avro_type]
+
+
+def _converting_column(write: ColumnWrite, expected: type, prepare: Prepare, avro_type: dict[str, Any]) -> ColumnWrite:
+    """``write`` for a logical field's column: values converted first, as ``_converting`` does one by one."""
+    unit = _TIMESTAMP_UNITS.get(avro_type["logicalType"])
+
+    def convert(values: list[Any]) -> list[Any]:
+        if set(map(type, values)) - {expected}:
+            raise Unsupported
+        if unit is not None and all(map(_aware, values)):
+            return list(map(floordiv, map(sub, values, repeat(_EPOCH)), repeat(unit)))
+        return [prepare(value, avro_type) for value in values]
+
+    def write_logical(values: list[Any]) -> list[bytes]:
+        if None in values:
+            converted = iter(convert([value for value in values if value is not None]))
+            return write([None if value is None else next(converted) for value in values])
+        return write(convert(values))
+
+    return write_logical
+
+
 class FlatWriter:
     """Writes a record of primitive fields (logical ones converted first) in Avro's binary encoding."""
 
-    def __init__(self, header: bytes, fields: list[tuple[str, Callable[[Any], bytes]]]):
+    def __init__(self, header: bytes, fields: list[tuple[str, Callable[[Any], bytes]]],
+                 column_writers: list[ColumnWrite]):
         self._header = header
         self._fields = fields
+        self._column_writers = column_writers
 
     @classmethod
     def for_schema(cls, plain: dict[str, Any], header: bytes,
                    logical: dict[str, tuple[type, Prepare, dict[str, Any]]]) -> "FlatWriter | None":
         """For a plain record schema every field of which it writes, else None; ``logical`` as EventEncoder's."""
-        fields = []
+        fields, column_writers = [], []
         for field in plain["fields"]:
             write = _field_writer(field["type"])
             if write is None:
                 return None
+            write_column = _column_writer(field["type"], write)
             if field["name"] in logical:
                 write = _converting(write, *logical[field["name"]])
+                write_column = _converting_column(write_column, *logical[field["name"]])
             fields.append((field["name"], write))
-        return cls(header, fields)
+            column_writers.append(write_column)
+        return cls(header, fields, column_writers)
 
     def write(self, record: dict[str, Any]) -> bytes | None:
         """The event's bytes, or None when a value is one fastavro must decide about.
@@ -288,3 +393,14 @@ class FlatWriter:
             return self._header + b"".join([write(record[name]) for name, write in self._fields])
         except (Unsupported, KeyError, UnicodeError):
             return None
+
+    def write_columns(self, columns: dict[str, list[Any]]) -> list[bytes] | None:
+        """``write`` of every record of a run given field by field; None when ``write`` would give None for one.
+
+        Each column is written in one go, then each record's bytes are joined in C.
+        """
+        try:
+            written = [write(columns[name]) for (name, _), write in zip(self._fields, self._column_writers)]
+        except (Unsupported, KeyError, UnicodeError):
+            return None
+        return list(map(b"".join, zip(repeat(self._header), *written)))

@@ -15,6 +15,15 @@ def natural_key(record: dict[str, Any], fields: Sequence[str]) -> str:
     return "|".join(str(record[f]) for f in fields)
 
 
+def natural_keys(columns: dict[str, list[Any]], fields: Sequence[str]) -> list[bytes]:
+    """``natural_key(record, fields).encode()`` of every record of a run given field by field."""
+    if len(fields) == 1:
+        texts = map(str, columns[fields[0]])
+    else:
+        texts = map("|".join, zip(*(map(str, columns[f]) for f in fields)))
+    return list(map(str.encode, texts))
+
+
 def event_id(source: str, key: bytes, value: bytes) -> str:
     """Same source, key and content give the same id: a replayed file is recognisable.
 

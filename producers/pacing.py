@@ -13,6 +13,8 @@ from typing import Protocol
 class Pacer(Protocol):
     #: Whether ``wait`` reads the event time (the replay leaves finding it out otherwise).
     uses_event_time: bool
+    #: Whether ``wait`` ever waits (a replay that is not paced publishes runs of records at once).
+    waits: bool
 
     def wait(self, event_time: datetime | None) -> None: ...
 
@@ -24,6 +26,7 @@ class RatePacer:
 
     def __init__(self, rate: float | None):
         self.rate = rate or 0
+        self.waits = bool(self.rate)
         self._start = time.monotonic()
         self._count = 0
 
@@ -44,6 +47,7 @@ class EventTimePacer:
     """
 
     uses_event_time = True
+    waits = True
 
     def __init__(self, speed: float):
         if speed <= 0:

@@ -15,7 +15,9 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime, tzinfo
 from decimal import Decimal, InvalidOperation
-from operator import itemgetter
+from functools import partial
+from itertools import repeat
+from operator import add, attrgetter, itemgetter, sub
 from typing import TYPE_CHECKING, Any
 
 from schemas.avro_types import kind, without_null
@@ -44,6 +46,8 @@ _NOT_IN_SHAPE = {code: None for code in range(128) if chr(code).isdigit() or chr
 _MISSING = object()
 
 Parse = Callable[[Any], Any]
+#: A column's texts (all ``str``, none blank) → their values; raises ValueError where ``Parse`` would for any.
+ColumnParse = Callable[[list[str]], list[Any]]
 RenamePlan = tuple[list[tuple[str, str]] | None, list[str], list[str], tuple[str, str] | None]
 #: Distinct column lists (JSON records vary) whose renaming is remembered before starting again.
 RENAME_PLANS_KEPT = 1024
@@ -104,6 +108,21 @@ def number_text(value: str) -> str:
     return sign + text
 
 
+def with_column_form(parse: Parse, column: ColumnParse) -> Parse:
+    """``parse`` carrying the function that reads a whole column the same way (``column_parser``)."""
+    parse.column = column  # type: ignore[attr-defined]
+    return parse
+
+
+def column_parser(parse: Parse) -> ColumnParse:
+    """The column form of ``parse``: its own when it has one, else ``parse`` mapped over the column."""
+    return getattr(parse, "column", None) or partial(_each, parse)
+
+
+def _each(parse: Parse, texts: list[str]) -> list[Any]:
+    return list(map(parse, texts))
+
+
 def parse_int(value: Any) -> int:
     if isinstance(value, bool):
         raise ValueError(f"expected a whole number, got {value!r}")
@@ -121,6 +140,16 @@ def parse_int(value: Any) -> int:
         if number.is_finite() and number == number.to_integral_value():
             return int(number)
     raise ValueError(f"expected a whole number, got {describe(value)}")
+
+
+def parse_ints(texts: list[str]) -> list[int]:
+    """``parse_int`` of every text: plain ASCII digits (the usual column) in one C pass each."""
+    if all(map(str.isdigit, texts)) and all(map(str.isascii, texts)):
+        return list(map(int, texts))
+    return list(map(parse_int, texts))
+
+
+with_column_form(parse_int, parse_ints)
 
 
 def parse_float(value: Any) -> float:
@@ -220,6 +249,12 @@ class DateReader:
         if isinstance(result, str):
             raise ValueError(result)
         return result
+
+    def read_all(self, texts: list[str]) -> list[datetime]:
+        """``self(text)`` for every text; zero-padded ISO-shaped texts (the usual column) read in C at once."""
+        if self._iso_padded is not None and all(map(self._iso_padded.fullmatch, texts)):
+            return list(map(datetime.fromisoformat, texts))  # 2024-02-30 raises ValueError, as self(text) does
+        return list(map(self, texts))
 
     def _read(self, text: str) -> datetime | str:
         if self._iso_padded is not None and self._iso_padded.fullmatch(text):
@@ -336,7 +371,15 @@ def format_reader(fmt: str) -> Callable[[str], datetime]:
     return read
 
 
+_NAIVE_EPOCH = datetime(1970, 1, 1)
+
+
 def timestamp_parser(reader: DateReader, zone: tzinfo) -> Parse:
+    # naive + the zone = the epoch in the zone + (naive - the naive epoch): an aware datetime plus a timedelta
+    # moves its wall time and keeps its zone, so two C operations give replace(tzinfo=zone), whose keyword
+    # argument costs a microsecond a value
+    zone_epoch = _NAIVE_EPOCH.replace(tzinfo=zone)
+
     def parse_timestamp(value: Any) -> datetime:
         text = value.strip() if isinstance(value, str) else ""
         if not text:
@@ -344,7 +387,19 @@ def timestamp_parser(reader: DateReader, zone: tzinfo) -> Parse:
         parsed = reader(text)
         return parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)
 
-    return parse_timestamp
+    def parse_timestamps(values: list[str]) -> list[datetime]:
+        texts = list(map(str.strip, values))
+        if "" in texts:
+            raise ValueError("a blank date/time")  # parse_timestamp says which, record by record
+        parsed = reader.read_all(texts)
+        if not any(map(_zone_of, parsed)):
+            return list(map(add, repeat(zone_epoch), map(sub, parsed, repeat(_NAIVE_EPOCH))))
+        return [value if value.tzinfo else value.replace(tzinfo=zone) for value in parsed]
+
+    return with_column_form(parse_timestamp, parse_timestamps)
+
+
+_zone_of = attrgetter("tzinfo")
 
 
 def date_parser(reader: DateReader) -> Parse:
@@ -441,6 +496,7 @@ class RecordParser:
             self._fields.append((f["name"], value_parser(f["type"], rules, zone), nullable,
                                  f.get("default", _MISSING), rules.blanks == "null"))
         self._names = {name for name, *_ in self._fields}
+        self._column_fields = [(*spec, column_parser(spec[1])) for spec in self._fields]
         self.unknown_columns: Counter[str] = Counter()
         self.renames_seen: set[str] = set()
         self._rename_plans: dict[tuple[str, ...], RenamePlan] = {}
@@ -490,13 +546,7 @@ class RecordParser:
             value = source.get(name)
             # is_blank without stripping a copy: strip() removes exactly what isspace() sees
             if value is None or (blank_is_null and isinstance(value, str) and (not value or value.isspace())):
-                if nullable:
-                    record[name] = None
-                elif default is not _MISSING:
-                    record[name] = default
-                else:
-                    raise FieldError(name, "required value is missing" if value is None else
-                                     f"required value is blank ({describe(value)})")
+                record[name] = self._missing(name, value, nullable, default)
                 continue
             if type(value) is str and parser is parse_text:  # text for a text field: nothing to read
                 record[name] = value
@@ -510,19 +560,74 @@ class RecordParser:
                 raise FieldError(name, "key field is empty")
         return record
 
+    @staticmethod
+    def _missing(name: str, value: Any, nullable: bool, default: Any) -> Any:
+        """What a missing (None) or blank value becomes: null, the field's default, or a FieldError."""
+        if nullable:
+            return None
+        if default is not _MISSING:
+            return default
+        raise FieldError(name, "required value is missing" if value is None else
+                         f"required value is blank ({describe(value)})")
+
+    def parse_columns(self, records: list[dict[str, Any]]) -> dict[str, list[Any]] | None:
+        """``parse`` of a run of records sharing one list of columns, field by field: {field: its values}.
+
+        The same values ``parse`` gives each record, read a column at a time
+        (``column_parser``); None when some record is not plain — other columns,
+        a value refused, an empty key — and must go through ``parse`` one by one
+        for its reject. Nothing is tallied: ``tally`` does it once the run is published.
+        """
+        columns = tuple(records[0])
+        if any(map(columns.__ne__, map(tuple, records))):
+            return None
+        fed, _, _, error = self._plan(columns)
+        if error is not None:
+            return None
+        column_of = {name: column for column, name in fed} if fed is not None else {c: c for c in columns}
+        parsed: dict[str, list[Any]] = {}
+        try:
+            for name, parser, nullable, default, blank_is_null, column_parse in self._column_fields:
+                column = column_of.get(name)
+                values = [None] * len(records) if column is None else list(map(itemgetter(column), records))
+                parsed[name] = self._parse_column(name, values, parser, column_parse, nullable, default, blank_is_null)
+        except (FieldError, ValueError):
+            return None
+        for name in self.key:
+            values = parsed[name]
+            if None in values or any(is_blank(value) for value in values if type(value) is str):
+                return None
+        return parsed
+
+    def _parse_column(self, name: str, values: list[Any], parser: Parse, column_parse: ColumnParse, nullable: bool,
+                      default: Any, blank_is_null: bool) -> list[Any]:
+        if set(map(type, values)) == {str} and not (blank_is_null and ("" in values or any(map(str.isspace, values)))):
+            return values if parser is parse_text else column_parse(values)
+        parsed = []
+        for value in values:  # values of other types, or blanks among them: read one by one as parse does
+            if value is None or (blank_is_null and isinstance(value, str) and (not value or value.isspace())):
+                parsed.append(self._missing(name, value, nullable, default))
+            elif type(value) is str and parser is parse_text:
+                parsed.append(value)
+            else:
+                parsed.append(parser(value))
+        return parsed
+
+    def tally(self, record: dict[str, Any], records: int) -> None:
+        """Count ``records`` records with the columns of ``record`` in the run's tally (``parse`` counts its own)."""
+        _, unknown, renamed, _ = self._plan(tuple(record))
+        for column in unknown:
+            self.unknown_columns[column] += records
+        if renamed:
+            self.renames_seen.update(renamed)
+
     def _rename(self, data: dict[str, Any]) -> dict[str, Any]:
         """The record's values under contract field names; the tally is kept, a column conflict raised.
 
         Which column feeds which field depends only on the record's columns, so it
         is worked out once per distinct list of columns (one for a CSV file).
         """
-        columns = tuple(data)
-        plan = self._rename_plans.get(columns)
-        if plan is None:
-            if len(self._rename_plans) >= RENAME_PLANS_KEPT:
-                self._rename_plans.clear()
-            plan = self._rename_plans[columns] = self._rename_plan(columns)
-        fed, unknown, renamed, error = plan
+        fed, unknown, renamed, error = self._plan(tuple(data))
         for column in unknown:
             self.unknown_columns[column] += 1
         if renamed:
@@ -530,6 +635,14 @@ class RecordParser:
         if error is not None:
             raise FieldError(*error)
         return data if fed is None else {name: data[column] for column, name in fed}
+
+    def _plan(self, columns: tuple[str, ...]) -> RenamePlan:
+        plan = self._rename_plans.get(columns)
+        if plan is None:
+            if len(self._rename_plans) >= RENAME_PLANS_KEPT:
+                self._rename_plans.clear()
+            plan = self._rename_plans[columns] = self._rename_plan(columns)
+        return plan
 
     def _rename_plan(self, columns: tuple[str, ...]) -> RenamePlan:
         """(column → field pairs, unknown columns counted, renames used, (field, reason) of a conflict or None).
