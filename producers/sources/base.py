@@ -3,10 +3,9 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from itertools import islice
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 if TYPE_CHECKING:
     from producers.sources.csv import HeaderCheck
@@ -84,11 +83,12 @@ def records_at(document: Any, path: str | None) -> Any:
     return value
 
 
-@runtime_checkable
 class ReadAhead(Protocol):
-    """A small file's reader that can fetch its bytes before its records are asked for."""
+    """A small file's reader that can have its bytes fetched before its records are asked for."""
 
     def read_ahead(self) -> None: ...
+
+    def forget_read_ahead(self) -> None: ...
 
     def records(self) -> Iterator[RawRecord]: ...
 
@@ -97,14 +97,13 @@ class MultiFileSource:
     """One reader per file, in name order: ``path`` may be a glob such as ``data/movies/*.json``.
 
     Thousands of one-record files spend as long opening files as parsing them:
-    when every reader can read ahead, threads fetch the next files' bytes while
-    the records of the current one are parsed and published (file system calls
-    release the GIL). Records still come in name order, each file's failure at
-    its turn.
+    when every reader can read ahead, the next files are opened and the kernel
+    reads their bytes in the background while the records of the current one
+    are parsed and published. Records still come in name order, each file's
+    failure at its turn.
     """
 
     READ_AHEAD_FILES = 64
-    READER_THREADS = 2
 
     def __init__(self, sources: list[Source]):
         self.sources = sources
@@ -114,24 +113,27 @@ class MultiFileSource:
         return None if None in hints else sum(hints)
 
     def records(self) -> Iterator[RawRecord]:
-        if not all(isinstance(s, ReadAhead) for s in self.sources):
+        if not all(hasattr(s, "read_ahead") for s in self.sources):  # a file of many records: no need
             for source in self.sources:
                 yield from source.records()
             return
-        pool = ThreadPoolExecutor(self.READER_THREADS, thread_name_prefix="read-ahead")
-        upcoming = iter(self.sources)
-        pending: deque[tuple[ReadAhead, Future]] = deque(
-            (s, pool.submit(s.read_ahead)) for s in islice(upcoming, self.READ_AHEAD_FILES))
+        upcoming: Iterator[ReadAhead] = iter(self.sources)  # type: ignore[arg-type]
+        ahead: deque[ReadAhead] = deque()
+        source = None
         try:
-            while pending:
-                source, fetched = pending.popleft()
-                fetched.result()
+            for source in islice(upcoming, self.READ_AHEAD_FILES):
+                source.read_ahead()
+                ahead.append(source)
+            while ahead:
+                source = ahead.popleft()
                 following = next(upcoming, None)
                 if following is not None:
-                    pending.append((following, pool.submit(following.read_ahead)))
+                    following.read_ahead()
+                    ahead.append(following)
                 yield from source.records()
         finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+            for unread in (source, *ahead) if source is not None else ahead:
+                unread.forget_read_ahead()
 
 
 def _file_source(config: "SourceConfig", path: Path, check_header: "HeaderCheck | None") -> Source:

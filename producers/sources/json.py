@@ -10,13 +10,15 @@ the source fails, after the records before the break are counted.
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from producers.sources.base import Position, RawRecord, SourceReadError
-from producers.sources.text import as_read, column_with_bad_bytes, decode, read_bytes, undecodable
+from producers.sources.text import (as_read, column_with_bad_bytes, decode, open_file, read_bytes, read_descriptor,
+                                    undecodable)
 
 _DECODER = json.JSONDecoder()
 _WHITESPACE = re.compile(r"\s*")
@@ -54,16 +56,17 @@ class JsonFile:
         self.path = Path(path)
         self.encoding = encoding
         self.encoding_used = encoding
-        self._read_ahead: bytes | SourceReadError | None = None
+        self._read_ahead: int | SourceReadError | None = None  # a descriptor opened by read_ahead, or its failure
 
     def total_hint(self) -> int | None:
         return None
 
     def text(self) -> str:
-        data, self._read_ahead = self._read_ahead, None
-        if isinstance(data, SourceReadError):
-            raise data
-        text, self.encoding_used = decode(read_bytes(self.path) if data is None else data, self.encoding)
+        ahead, self._read_ahead = self._read_ahead, None
+        if isinstance(ahead, SourceReadError):
+            raise ahead
+        data = read_bytes(self.path) if ahead is None else read_descriptor(ahead, self.path)
+        text, self.encoding_used = decode(data, self.encoding)
         return text
 
     def record(self, line: int, item: Any, raw: str) -> RawRecord:
@@ -171,11 +174,17 @@ class JsonObjectSource(JsonFile):
         return 1
 
     def read_ahead(self) -> None:
-        """Read the file's bytes now (from a reader thread); a failure is raised when its records are read."""
+        """Open the file and have the kernel read it in the background; a failure is raised at its records."""
         try:
-            self._read_ahead = read_bytes(self.path)
+            self._read_ahead = open_file(self.path, ahead=True)
         except SourceReadError as exc:
             self._read_ahead = exc
+
+    def forget_read_ahead(self) -> None:
+        """Close what ``read_ahead`` opened, when its records will not be read (a run stopped early)."""
+        ahead, self._read_ahead = self._read_ahead, None
+        if isinstance(ahead, int):
+            os.close(ahead)
 
     def records(self) -> Iterator[RawRecord]:
         text = self.text()

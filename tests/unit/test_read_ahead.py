@@ -1,6 +1,6 @@
-"""Many one-record files read ahead by threads: records still in name order, each failure at its turn."""
+"""Many one-record files read ahead by the kernel: records still in name order, each failure at its turn."""
 import json
-import threading
+import os
 
 import pytest
 
@@ -41,13 +41,24 @@ def test_a_file_that_cannot_be_read_fails_at_its_turn(tmp_path):
         next(reader)
 
 
-def test_stopping_early_leaves_no_reader_behind(tmp_path):
+def _open_files_under(folder) -> int:
+    return sum(os.readlink(f"/proc/self/fd/{fd}").startswith(str(folder)) for fd in os.listdir("/proc/self/fd")
+               if os.path.islink(f"/proc/self/fd/{fd}"))
+
+
+def test_stopping_early_leaves_no_file_open(tmp_path):
     _write(tmp_path / "titles", 500)
     reader = open_source(_config(tmp_path / "titles" / "*.json")).records()
     assert next(reader).data == {"id": 0}
-    assert any(t.name.startswith("read-ahead") for t in threading.enumerate())
+    assert _open_files_under(tmp_path) == MultiFileSource.READ_AHEAD_FILES  # the next files, being read ahead
     reader.close()  # a run stopped by --max-rejects or Ctrl-C
-    assert not any(t.name.startswith("read-ahead") for t in threading.enumerate())
+    assert _open_files_under(tmp_path) == 0
+
+
+def test_a_whole_run_leaves_no_file_open(tmp_path):
+    _write(tmp_path / "titles", 200)
+    assert len(list(open_source(_config(tmp_path / "titles" / "*.json")).records())) == 200
+    assert _open_files_under(tmp_path) == 0
 
 
 def test_big_files_of_a_glob_are_read_one_at_a_time(tmp_path):
