@@ -184,11 +184,12 @@ def test_undecodable_events_go_to_dead_letters_and_the_rest_lands(scratch, setti
 
 def test_ctrl_c_stops_the_replay_cleanly_with_a_summary(scratch, kafka_config, api_server):
     pipeline = scratch.pipeline(SAMPLE / "orders.csv", api_server(SAMPLE) + "/customers")
-    # 50/s makes the 3,280-row sample a 65 s replay: on a loaded machine the first events took
-    # over 16 s to show in Kafka, by when a 200/s replay had already finished
-    replay = subprocess.Popen([BIN / "producers", "--config", str(pipeline), "run", "orders", "--rate", "50",
+    # SIGINT at its default, as in a terminal: a suite started as a background job (`make test &`)
+    # inherits SIGINT ignored, and Ctrl-C would then never reach the replay
+    replay = subprocess.Popen([BIN / "producers", "--config", str(pipeline), "run", "orders", "--rate", "200",
                                "--no-progress", "--rejects-dir", str(scratch.tmp / "rejects")],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=PROJECT_ROOT)
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=PROJECT_ROOT,
+                              preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         wait_for(lambda: sum(high_watermarks(kafka_config, scratch.topic("orders")).values()) > 0, 60,
                  "the first events of the paced replay")
