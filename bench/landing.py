@@ -332,15 +332,22 @@ def encode_alone_rate(n: int) -> float:
     return n / (time.perf_counter() - started)
 
 
-def producer_rate(settings, rows: int, workdir: Path) -> tuple[float, int]:
-    """(events/s, events) of ``producers run`` replaying a ``rows``-row orders CSV (the retail sample, scaled)."""
+def orders_csv(rows: int, workdir: Path) -> tuple[Path, int]:
+    """(path, records) of a ~``rows``-row orders CSV written into ``workdir`` (the retail sample, scaled)."""
     subprocess.run([str(Path(sys.prefix) / "bin" / "producers"), "sample", "retail", "--out", str(workdir),
                     "--scale", str(max(1, rows // 3280))], check=True, capture_output=True, cwd=PROJECT_ROOT)
+    path = workdir / "orders.csv"
+    with path.open() as handle:
+        return path, sum(1 for _ in handle) - 1
+
+
+def producer_rate(settings, csv: Path, records: int, workdir: Path) -> float:
+    """Events/s of ``producers run`` replaying the ``records`` of an orders ``csv`` into a fresh topic."""
     domain = f"bench{uuid.uuid4().hex[:8]}"
     pipeline = workdir / "pipeline.yml"
     pipeline.write_text(json.dumps({"sources": [{
         "name": "orders", "domain": domain, "entity": "orders", "schema": ORDERS.schema, "format": "csv",
-        "path": str(workdir / "orders.csv"), "key": ["order_id"], "event_time": "order_ts",
+        "path": str(csv), "key": ["order_id"], "event_time": "order_ts",
         "date_formats": ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d"]}]}))
     try:
         started = time.perf_counter()
@@ -350,9 +357,7 @@ def producer_rate(settings, rows: int, workdir: Path) -> tuple[float, int]:
         elapsed = time.perf_counter() - started
         if result.returncode:
             raise RuntimeError(f"producers run failed:\n{result.stdout}{result.stderr}")
-        with (workdir / "orders.csv").open() as handle:
-            events = sum(1 for _ in handle) - 1
-        return events / elapsed, events
+        return records / elapsed
     finally:
         clean_up(settings, [domain])
 
@@ -417,7 +422,8 @@ def main(events: int, batch_size: int, csv_rows: int, rss_events: int, skip_peer
         if csv_rows:
             encode_rate = encode_alone_rate(200_000)
             with tempfile.TemporaryDirectory() as tmp:
-                rate, produced = producer_rate(settings, csv_rows, Path(tmp))
+                csv, produced = orders_csv(csv_rows, Path(tmp))
+                rate = producer_rate(settings, csv, produced, Path(tmp))
             lines.append((f"producers run, {produced:,}-row CSV", rate, f"{rate / encode_rate:.2f} of encode", ""))
             lines.append(("fastavro encode alone", encode_rate, "", ""))
         if rss_events:
